@@ -1,0 +1,1 @@
+//! OpenQASM 2.0 front end and exporter.
