@@ -376,7 +376,12 @@ impl Circuit {
 
     /// Resets qubit `q` to |0⟩.
     pub fn reset(self, q: usize) -> Self {
-        self.build(Instruction { op: Operation::Reset, qubits: vec![q], clbits: vec![], condition: None })
+        self.build(Instruction {
+            op: Operation::Reset,
+            qubits: vec![q],
+            clbits: vec![],
+            condition: None,
+        })
     }
 
     /// A barrier on `qubits`.
@@ -417,7 +422,13 @@ impl Circuit {
                 Operation::Gate { gate: GateRef::Custom(i), params } => {
                     let values = self.eval_params(GateRef::Custom(*i), params, &[])?;
                     let values: Vec<Expr> = values.into_iter().map(Expr::Const).collect();
-                    self.expand_custom(*i, &values, &inst.qubits, inst.condition, &mut out.instructions)?;
+                    self.expand_custom(
+                        *i,
+                        &values,
+                        &inst.qubits,
+                        inst.condition,
+                        &mut out.instructions,
+                    )?;
                 }
                 _ => out.instructions.push(inst.clone()),
             }
@@ -425,12 +436,19 @@ impl Circuit {
         Ok(out)
     }
 
-    fn eval_params(&self, gate: GateRef, params: &[Expr], bound: &[f64]) -> Result<Vec<f64>, CircuitError> {
+    fn eval_params(
+        &self,
+        gate: GateRef,
+        params: &[Expr],
+        bound: &[f64],
+    ) -> Result<Vec<f64>, CircuitError> {
         params
             .iter()
             .map(|p| {
-                p.eval(bound)
-                    .map_err(|source| CircuitError::Param { gate: self.gate_name(gate).to_string(), source })
+                p.eval(bound).map_err(|source| CircuitError::Param {
+                    gate: self.gate_name(gate).to_string(),
+                    source,
+                })
             })
             .collect()
     }
@@ -443,7 +461,8 @@ impl Circuit {
         condition: Option<Condition>,
         out: &mut Vec<Instruction>,
     ) -> Result<(), CircuitError> {
-        let def = self.gate_definitions.get(def_index).ok_or(CircuitError::NoSuchGate(def_index))?;
+        let def =
+            self.gate_definitions.get(def_index).ok_or(CircuitError::NoSuchGate(def_index))?;
         let body = def.body.as_ref().ok_or_else(|| CircuitError::Opaque(def.name.clone()))?;
         let bound: Vec<f64> = args.iter().map(|a| a.eval_const().unwrap_or(f64::NAN)).collect();
         for op in body {
@@ -453,7 +472,9 @@ impl Circuit {
                     let values = self.eval_params(*gate, params, &bound)?;
                     let exprs: Vec<Expr> = values.into_iter().map(Expr::Const).collect();
                     match gate {
-                        GateRef::Custom(j) => self.expand_custom(*j, &exprs, &mapped, condition, out)?,
+                        GateRef::Custom(j) => {
+                            self.expand_custom(*j, &exprs, &mapped, condition, out)?
+                        }
                         GateRef::Standard(_) => out.push(Instruction {
                             op: Operation::Gate { gate: *gate, params: exprs },
                             qubits: mapped,
@@ -600,20 +621,14 @@ mod tests {
             clbits: vec![],
             condition: None,
         };
-        assert_eq!(
-            c.push(bad).unwrap_err().to_string(),
-            "gate `cx` uses qubit 1 more than once"
-        );
+        assert_eq!(c.push(bad).unwrap_err().to_string(), "gate `cx` uses qubit 1 more than once");
         let bad = Instruction {
             op: Operation::Gate { gate: GateRef::Standard(StandardGate::H), params: vec![] },
             qubits: vec![5],
             clbits: vec![],
             condition: None,
         };
-        assert_eq!(
-            c.push(bad).unwrap_err(),
-            CircuitError::QubitOutOfRange { index: 5, size: 2 }
-        );
+        assert_eq!(c.push(bad).unwrap_err(), CircuitError::QubitOutOfRange { index: 5, size: 2 });
     }
 
     #[test]
@@ -643,8 +658,16 @@ mod tests {
             params: vec!["t".into()],
             qubits: vec!["a".into(), "b".into()],
             body: Some(vec![
-                BodyOp::Gate { gate: GateRef::Custom(inner), params: vec![Expr::param(0)], qubits: vec![1] },
-                BodyOp::Gate { gate: GateRef::Standard(StandardGate::Cx), params: vec![], qubits: vec![1, 0] },
+                BodyOp::Gate {
+                    gate: GateRef::Custom(inner),
+                    params: vec![Expr::param(0)],
+                    qubits: vec![1],
+                },
+                BodyOp::Gate {
+                    gate: GateRef::Standard(StandardGate::Cx),
+                    params: vec![],
+                    qubits: vec![1, 0],
+                },
             ]),
         });
         c.push(Instruction {

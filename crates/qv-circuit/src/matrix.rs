@@ -134,11 +134,13 @@ impl Matrix {
             return false;
         }
         // Pick the phase from the largest entry of `other` for stability.
-        let (idx, _) = other
-            .data
-            .iter()
-            .enumerate()
-            .fold((0, 0.0), |acc, (i, v)| if v.norm() > acc.1 { (i, v.norm()) } else { acc });
+        let (idx, _) = other.data.iter().enumerate().fold((0, 0.0), |acc, (i, v)| {
+            if v.norm() > acc.1 {
+                (i, v.norm())
+            } else {
+                acc
+            }
+        });
         let (a, b) = (self.data[idx], other.data[idx]);
         if b.norm() < tol || a.norm() < tol {
             return false;

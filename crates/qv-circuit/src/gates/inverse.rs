@@ -10,7 +10,11 @@ fn neg(e: &Expr) -> Expr {
 /// The inverse of `gate(params)` as a single table gate, or `None` when no row
 /// of the table expresses it (invert its decomposition instead, see
 /// [`crate::gates::Decomposition::inverse`]).
+///
+/// # Panics
+/// If `params.len()` differs from [`StandardGate::num_params`].
 pub fn inverse(gate: StandardGate, params: &[Expr]) -> Option<(StandardGate, Vec<Expr>)> {
+    assert_eq!(params.len(), gate.num_params(), "wrong parameter count for {}", gate.name());
     let p = params;
     let pi = || Expr::Pi;
     Some(match gate {
@@ -35,7 +39,12 @@ pub fn inverse(gate: StandardGate, params: &[Expr]) -> Option<(StandardGate, Vec
         // csx† = controlled(e^{-iπ/4}·u3(-π/2, -π/2, π/2)).
         Csx => (
             Cu,
-            vec![Expr::pi_frac(-1.0, 2.0), Expr::pi_frac(-1.0, 2.0), Expr::pi_frac(1.0, 2.0), Expr::pi_frac(-1.0, 4.0)],
+            vec![
+                Expr::pi_frac(-1.0, 2.0),
+                Expr::pi_frac(-1.0, 2.0),
+                Expr::pi_frac(1.0, 2.0),
+                Expr::pi_frac(-1.0, 4.0),
+            ],
         ),
         Iswap | Dcx | Rc3x | C3sqrtx => return None,
     })

@@ -107,10 +107,7 @@ pub(crate) fn sxdg(_: &[f64]) -> Matrix {
 pub(crate) fn r(p: &[f64]) -> Matrix {
     let (t, phi) = (p[0], p[1]);
     let (c, s) = ((t / 2.0).cos(), (t / 2.0).sin());
-    Matrix::from_rows([
-        [c64(c, 0.0), -I * expi(-phi) * s],
-        [-I * expi(phi) * s, c64(c, 0.0)],
-    ])
+    Matrix::from_rows([[c64(c, 0.0), -I * expi(-phi) * s], [-I * expi(phi) * s, c64(c, 0.0)]])
 }
 
 pub(crate) fn cx(_: &[f64]) -> Matrix {
@@ -236,7 +233,8 @@ pub(crate) fn ccz(_: &[f64]) -> Matrix {
 }
 
 pub(crate) fn rccx(_: &[f64]) -> Matrix {
-    // ccx with relative phases: |011⟩ ↔ |111⟩ picks up ∓i, |101⟩ gets −1.
+    // ccx up to relative phases (Qiskit's RCCXGate): with a = b = 1, c flips as
+    // [[0, −i], [i, 0]]; |a=1, b=0, c=1⟩ gets −1.
     let mut m = Matrix::identity(8);
     m.set(3, 3, O);
     m.set(7, 7, O);
@@ -247,18 +245,15 @@ pub(crate) fn rccx(_: &[f64]) -> Matrix {
 }
 
 pub(crate) fn rc3x(_: &[f64]) -> Matrix {
-    // c3x with relative phases (Qiskit's RC3XGate).
+    // c3x up to relative phases (Qiskit's RC3XGate). With a = b = 1: if c = 0,
+    // |d=0⟩ gets i and |d=1⟩ gets −i; if c = 1, d flips as [[0, 1], [−1, 0]].
     let mut m = Matrix::identity(16);
-    m.set(7, 7, O);
-    m.set(15, 15, O);
-    m.set(7, 15, L);
-    m.set(15, 7, -L);
-    m.set(11, 11, -L);
-    m.set(12, 12, I);
-    m.set(13, 13, -I);
-    m.set(14, 14, I);
-    m.set(15, 7, -L);
-    m.set(12, 12, I);
+    m.set(0b0011, 0b0011, I);
+    m.set(0b1011, 0b1011, -I);
+    m.set(0b0111, 0b0111, O);
+    m.set(0b1111, 0b1111, O);
+    m.set(0b0111, 0b1111, L);
+    m.set(0b1111, 0b0111, -L);
     m
 }
 

@@ -3,7 +3,8 @@
 //! [`StandardGate`] names every gate; [`StandardGate::def`] gives its row
 //! ([`GateDef`]: names, arity, help, matrix). Decompositions into smaller gates
 //! live in [`decompose`] and inverses in [`inverse`], each an exhaustive match so
-//! a new gate cannot be added without them.
+//! a new gate cannot be added without them; [`expand`] expands any gate to the
+//! primitives `U` and `CX` and inverts gates that have no inverse row.
 //!
 //! Matrices follow Qiskit's gate classes, which carry the global phases of the
 //! OpenQASM 3 `stdgates.inc` definitions (e.g. `rz(θ) = diag(e^{-iθ/2}, e^{iθ/2})`,
@@ -11,10 +12,12 @@
 //! `j` is the state of the gate's `j`-th qubit argument; controls come first.
 
 pub mod decompose;
+pub mod expand;
 pub mod inverse;
 mod matrices;
 
-pub use decompose::Decomposition;
+pub use decompose::{decomposition, DecompOp, Decomposition};
+pub use expand::{expand_to_primitives, inverse_of};
 
 use crate::matrix::Matrix;
 
