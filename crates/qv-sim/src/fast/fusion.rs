@@ -1,0 +1,202 @@
+//! Gate fusion: turning a gate list into few passes over the state.
+//!
+//! Gates are grouped into blocks greedily in program order. Each physical qubit
+//! is owned by at most one open block; a gate joins (and may merge) the open
+//! blocks owning its qubits when the union stays within the width limit,
+//! otherwise those blocks are emitted and the gate opens a new block. Open
+//! blocks own disjoint qubits, so they commute and may be emitted in any order.
+//!
+//! Blocks made only of diagonal gates stay diagonal: applying one costs a
+//! single multiply per amplitude whatever its width, so they may grow wider
+//! (`max_diagonal`) than dense blocks, whose cost grows as `2^k` per amplitude.
+//! `swap` gates are never applied: they relabel which physical qubit holds a
+//! logical one, and the final layout is undone once at the end (or folded into
+//! sampling).
+
+use qv_circuit::matrix::extract_bits;
+use qv_circuit::{Matrix, C64};
+
+/// A gate in physical terms: its matrix (basis bit `j` = `qubits[j]`).
+#[derive(Clone, Debug)]
+pub struct GateOp {
+    /// The unitary.
+    pub matrix: Matrix,
+    /// Logical qubits, in the matrix's argument order.
+    pub qubits: Vec<usize>,
+}
+
+/// One pass over the state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FusedOp {
+    /// A dense unitary on ascending physical `qubits` (basis bit `j` = `qubits[j]`).
+    Dense {
+        /// Ascending physical qubits.
+        qubits: Vec<usize>,
+        /// Row-major `2^k × 2^k` matrix.
+        matrix: Vec<C64>,
+    },
+    /// A diagonal unitary on ascending physical `qubits`.
+    Diagonal {
+        /// Ascending physical qubits.
+        qubits: Vec<usize>,
+        /// The `2^k` diagonal entries.
+        diag: Vec<C64>,
+    },
+}
+
+/// Width limits for fusion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FusionLimits {
+    /// Widest dense block (1 disables fusion of multi-qubit gates beyond their own width).
+    pub max_dense: usize,
+    /// Widest diagonal block.
+    pub max_diagonal: usize,
+}
+
+impl FusionLimits {
+    /// No fusion at all: one pass per gate.
+    pub const OFF: FusionLimits = FusionLimits { max_dense: 0, max_diagonal: 0 };
+}
+
+impl Default for FusionLimits {
+    fn default() -> Self {
+        FusionLimits { max_dense: 4, max_diagonal: 10 }
+    }
+}
+
+/// The plan: passes to run and the final logical → physical qubit layout.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Passes, in order.
+    pub ops: Vec<FusedOp>,
+    /// `layout[logical] = physical` after the last pass.
+    pub layout: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct Block {
+    qubits: Vec<usize>,
+    gates: Vec<(Matrix, Vec<usize>)>,
+    diagonal: bool,
+}
+
+/// Plans the passes for `gates` on `num_qubits` qubits.
+pub fn plan(gates: &[GateOp], num_qubits: usize, limits: FusionLimits) -> Plan {
+    let mut layout: Vec<usize> = (0..num_qubits).collect();
+    let mut owner: Vec<Option<usize>> = vec![None; num_qubits];
+    let mut blocks: Vec<Option<Block>> = Vec::new();
+    let mut out = Vec::new();
+    for g in gates {
+        if is_swap(&g.matrix) {
+            layout.swap(g.qubits[0], g.qubits[1]);
+            continue;
+        }
+        let phys: Vec<usize> = g.qubits.iter().map(|&q| layout[q]).collect();
+        let diagonal = is_diagonal(&g.matrix);
+        let mut owners: Vec<usize> = phys.iter().filter_map(|&p| owner[p]).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        let mut union: Vec<usize> = phys.clone();
+        let mut all_diag = diagonal;
+        for &b in &owners {
+            let blk = blocks[b].as_ref().expect("owners are open");
+            union.extend(&blk.qubits);
+            all_diag &= blk.diagonal;
+        }
+        union.sort_unstable();
+        union.dedup();
+        let limit = if all_diag { limits.max_diagonal } else { limits.max_dense };
+        let target = if union.len() <= limit.max(1) && limits.max_dense > 0 {
+            // Merge the owners into the first one and add the gate there.
+            let first = owners.first().copied();
+            match first {
+                Some(first) => {
+                    for &b in &owners[1..] {
+                        let other = blocks[b].take().expect("owners are open");
+                        let blk = blocks[first].as_mut().expect("owners are open");
+                        blk.gates.extend(other.gates);
+                        blk.diagonal &= other.diagonal;
+                    }
+                    first
+                }
+                None => new_block(&mut blocks),
+            }
+        } else {
+            for &b in &owners {
+                let blk = blocks[b].take().expect("owners are open");
+                for &q in &blk.qubits {
+                    owner[q] = None;
+                }
+                out.push(finish(blk));
+            }
+            union = phys.clone();
+            union.sort_unstable();
+            new_block(&mut blocks)
+        };
+        let blk = blocks[target].get_or_insert_with(|| Block {
+            qubits: vec![],
+            gates: vec![],
+            diagonal: true,
+        });
+        blk.qubits = union;
+        blk.diagonal &= diagonal;
+        blk.gates.push((g.matrix.clone(), phys));
+        for &q in &blk.qubits {
+            owner[q] = Some(target);
+        }
+        if limits.max_dense == 0 {
+            let blk = blocks[target].take().expect("just filled");
+            for &q in &blk.qubits {
+                owner[q] = None;
+            }
+            out.push(finish(blk));
+        }
+    }
+    out.extend(blocks.into_iter().flatten().map(finish));
+    Plan { ops: out, layout }
+}
+
+fn new_block(blocks: &mut Vec<Option<Block>>) -> usize {
+    blocks.push(Some(Block { qubits: vec![], gates: vec![], diagonal: true }));
+    blocks.len() - 1
+}
+
+fn finish(blk: Block) -> FusedOp {
+    let k = blk.qubits.len();
+    let local = |qs: &[usize]| -> Vec<usize> {
+        qs.iter().map(|q| blk.qubits.binary_search(q).expect("gate qubit in block")).collect()
+    };
+    if blk.diagonal {
+        let mut diag = vec![C64::new(1.0, 0.0); 1 << k];
+        for (m, qs) in &blk.gates {
+            let pos = local(qs);
+            for (j, d) in diag.iter_mut().enumerate() {
+                let sub = extract_bits(j, &pos);
+                *d *= m.get(sub, sub);
+            }
+        }
+        FusedOp::Diagonal { qubits: blk.qubits, diag }
+    } else {
+        let mut acc = Matrix::identity(1 << k);
+        for (m, qs) in &blk.gates {
+            acc = m.embed(&local(qs), k).mul(&acc);
+        }
+        FusedOp::Dense { qubits: blk.qubits, matrix: acc.data().to_vec() }
+    }
+}
+
+fn is_diagonal(m: &Matrix) -> bool {
+    let n = m.dim();
+    (0..n).all(|r| (0..n).all(|c| r == c || m.get(r, c) == C64::new(0.0, 0.0)))
+}
+
+fn is_swap(m: &Matrix) -> bool {
+    m.dim() == 4 && {
+        let perm = [0, 2, 1, 3];
+        (0..4).all(|r| {
+            (0..4).all(|c| {
+                m.get(r, c) == if perm[r] == c { C64::new(1.0, 0.0) } else { C64::new(0.0, 0.0) }
+            })
+        })
+    }
+}
