@@ -1,1 +1,34 @@
-fn main() {}
+//! `qv`, the QuantumVibe command-line tool.
+//!
+//! A thin layer over the libraries: [`cli`] declares the command line,
+//! [`input`] reads circuits (`-` is standard input), [`run`] simulates and
+//! prints results, [`show`] draws, exports and lists gates, [`output`] formats
+//! tables and JSON, and [`error`] maps failures to exit codes (0 success,
+//! 2 bad input, 1 internal failure) with the message on stderr.
+
+mod cli;
+mod error;
+mod input;
+mod output;
+mod run;
+mod show;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Draw(args) => show::draw(args),
+        Command::Qasm(args) => show::qasm(args),
+        Command::Gates(args) => show::gates(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
+    }
+}
