@@ -53,6 +53,33 @@ pub struct RunArgs {
     /// Print machine-readable JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Amplitude precision of the state-vector engine (single halves memory: 30 qubits in 8 GiB).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Double)]
+    pub precision: PrecisionArg,
+    /// Worker threads of the state-vector engine (0 = every core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Apply every gate as its own pass (no gate fusion), for comparisons.
+    #[arg(long)]
+    pub no_fusion: bool,
+}
+
+/// `--precision` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrecisionArg {
+    /// complex128
+    Double,
+    /// complex64
+    Single,
+}
+
+impl From<PrecisionArg> for qv_sim::Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::Double => qv_sim::Precision::Double,
+            PrecisionArg::Single => qv_sim::Precision::Single,
+        }
+    }
 }
 
 /// What `qv run` prints.

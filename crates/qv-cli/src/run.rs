@@ -32,7 +32,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                 shots: args.shots,
                 seed: Some(args.seed.unwrap_or_else(random_seed)),
                 memory: args.output == Output::Memory,
-                max_memory_bytes: None,
+                ..engine_config(args)
             };
             let result = qv_sim::run(&circuit, &config)?;
             if args.output == Output::Counts {
@@ -46,11 +46,21 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             probabilities(&mut out, &circuit, &probs, args.json)?;
         }
         Output::Statevector => {
-            let state = qv_sim::statevector(&circuit)?;
+            let state = qv_sim::statevector_with(&circuit, &engine_config(args))?;
             statevector(&mut out, &circuit, &state, args.json)?;
         }
     }
     out.finish()
+}
+
+/// Engine settings shared by every output kind.
+fn engine_config(args: &RunArgs) -> RunConfig {
+    RunConfig {
+        precision: args.precision.into(),
+        threads: args.threads,
+        fusion: !args.no_fusion,
+        ..RunConfig::default()
+    }
 }
 
 /// Seeds the CLI picks stay below 2^53 so that every JSON reader (JavaScript,

@@ -29,6 +29,29 @@ pub enum SimError {
         /// Number of qubits of the circuit.
         num_qubits: usize,
     },
+    /// Like [`SimError::TooLarge`], for an allocation described by `what`
+    /// (e.g. "complex64 state vector", "density matrix").
+    #[error(
+        "circuit needs {} for {num_qubits} qubits ({what}) but only {} is available",
+        format_bytes(*needed),
+        format_bytes(*available)
+    )]
+    TooLargeFor {
+        /// Bytes the simulation would allocate at its peak.
+        needed: u64,
+        /// Bytes available (detected, or `RunConfig::max_memory_bytes`).
+        available: u64,
+        /// Number of qubits of the circuit.
+        num_qubits: usize,
+        /// What would be allocated.
+        what: &'static str,
+    },
+    /// The backend exists in the interface but not in this build.
+    #[error("backend `{backend}` is not available in this build")]
+    BackendUnavailable {
+        /// Backend name.
+        backend: &'static str,
+    },
     /// So many qubits that a state vector's size does not fit in a machine word.
     #[error(
         "circuit has {num_qubits} qubits: a complex128 state vector of 2^{num_qubits} amplitudes \

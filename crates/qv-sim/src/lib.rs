@@ -21,9 +21,11 @@
 //! holds the state and gate kernels, `measure` collapse and marginals,
 //! `sample` outcome draws, `run` the shot logic, `exact` the exact results.
 
+mod backend;
 mod error;
 mod exact;
 pub mod fast;
+mod fast_run;
 mod measure;
 mod memory;
 mod program;
@@ -31,7 +33,9 @@ mod run;
 mod sample;
 mod statevector;
 
+pub use backend::{run, select, Backend, Precision};
 pub use error::{format_bytes, SimError};
 pub use exact::{probabilities, statevector, Probabilities, ProbabilitiesOver, MAX_BRANCHES};
+pub use fast_run::statevector_with;
 pub use memory::{available_memory_bytes, required_memory_bytes};
-pub use run::{run, RunConfig, RunResult, MAX_MEMORY_CHARS, MAX_SHOTS};
+pub use run::{run_reference, RunConfig, RunResult, MAX_MEMORY_CHARS, MAX_SHOTS};

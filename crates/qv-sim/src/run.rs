@@ -16,6 +16,7 @@ use qv_circuit::Circuit;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::backend::{Backend, Precision};
 use crate::error::SimError;
 use crate::memory::{self, available_memory_bytes, probability_bytes};
 use crate::program::{Kind, Program};
@@ -44,11 +45,28 @@ pub struct RunConfig {
     /// Memory the simulation may use, in bytes, instead of what the machine
     /// reports as available.
     pub max_memory_bytes: Option<u64>,
+    /// Which simulator runs the circuit ([`Backend::Auto`] chooses).
+    pub backend: Backend,
+    /// Amplitude precision of the state-vector engine.
+    pub precision: Precision,
+    /// Worker threads of the state-vector engine; 0 uses every core.
+    pub threads: usize,
+    /// Whether the state-vector engine fuses gates.
+    pub fusion: bool,
 }
 
 impl Default for RunConfig {
     fn default() -> Self {
-        Self { shots: 1024, seed: None, memory: false, max_memory_bytes: None }
+        Self {
+            shots: 1024,
+            seed: None,
+            memory: false,
+            max_memory_bytes: None,
+            backend: Backend::Auto,
+            precision: Precision::Double,
+            threads: 0,
+            fusion: true,
+        }
     }
 }
 
@@ -71,11 +89,15 @@ pub struct RunResult {
     pub num_clbits: usize,
     /// Wall time of the whole call.
     pub time_taken: Duration,
+    /// The backend that ran the circuit.
+    pub backend: String,
+    /// Why that backend was chosen.
+    pub backend_reason: String,
 }
 
 /// Runs `config.shots` shots of `circuit` on the reference state-vector
 /// simulator. Validates shots, memory output and memory before allocating.
-pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError> {
+pub fn run_reference(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError> {
     let start = Instant::now();
     check_shots(circuit, config)?;
     let program = Program::lower(circuit)?;
@@ -105,10 +127,12 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
         num_qubits: n,
         num_clbits: program.num_clbits(),
         time_taken: start.elapsed(),
+        backend: Backend::Reference.name().to_string(),
+        backend_reason: String::new(),
     })
 }
 
-fn check_shots(circuit: &Circuit, config: &RunConfig) -> Result<(), SimError> {
+pub(crate) fn check_shots(circuit: &Circuit, config: &RunConfig) -> Result<(), SimError> {
     if config.shots == 0 {
         return Err(SimError::NoShots);
     }
@@ -274,13 +298,19 @@ mod tests {
     use super::*;
 
     fn config(shots: u64, seed: u64) -> RunConfig {
-        RunConfig { shots, seed: Some(seed), memory: true, max_memory_bytes: None }
+        RunConfig {
+            shots,
+            seed: Some(seed),
+            memory: true,
+            backend: Backend::Reference,
+            ..RunConfig::default()
+        }
     }
 
     #[test]
     fn deterministic_circuit_gives_one_key() {
         let c = Circuit::with_clbits(3, 3).x(0).x(2).measure(0, 0).measure(1, 1).measure(2, 2);
-        let r = run(&c, &config(10, 1)).unwrap();
+        let r = run_reference(&c, &config(10, 1)).unwrap();
         assert_eq!(r.counts, BTreeMap::from([("101".to_string(), 10)]));
         assert_eq!(r.memory.unwrap(), vec!["101"; 10]);
         assert_eq!((r.shots, r.seed, r.num_qubits, r.num_clbits), (10, 1, 3, 3));
@@ -290,8 +320,8 @@ mod tests {
     fn per_shot_path_reproduces_and_matches_collapse() {
         // h; measure; then x on the same qubit: c[1] is always the opposite of c[0].
         let c = Circuit::with_clbits(1, 2).h(0).measure(0, 0).x(0).measure(0, 1);
-        let a = run(&c, &config(2000, 42)).unwrap();
-        let b = run(&c, &config(2000, 42)).unwrap();
+        let a = run_reference(&c, &config(2000, 42)).unwrap();
+        let b = run_reference(&c, &config(2000, 42)).unwrap();
         assert_eq!(a, RunResult { time_taken: a.time_taken, ..b.clone() });
         assert_eq!(a.counts.keys().collect::<Vec<_>>(), vec!["01", "10"]);
         let ones = a.counts["01"] as f64;
@@ -302,14 +332,17 @@ mod tests {
     fn shots_are_validated_before_work() {
         let c = Circuit::with_clbits(1, 1).measure(0, 0);
         let cfg = |shots| RunConfig { shots, ..RunConfig::default() };
-        assert_eq!(run(&c, &cfg(0)).unwrap_err(), SimError::NoShots);
+        assert_eq!(run_reference(&c, &cfg(0)).unwrap_err(), SimError::NoShots);
         assert_eq!(
-            run(&c, &cfg(MAX_SHOTS + 1)).unwrap_err().to_string(),
+            run_reference(&c, &cfg(MAX_SHOTS + 1)).unwrap_err().to_string(),
             "10000001 shots requested but at most 10000000 are allowed in one run"
         );
         let c = Circuit::with_clbits(1, 20).measure(0, 0);
-        let err = run(&c, &RunConfig { shots: MAX_SHOTS, memory: true, ..RunConfig::default() })
-            .unwrap_err();
+        let err = run_reference(
+            &c,
+            &RunConfig { shots: MAX_SHOTS, memory: true, ..RunConfig::default() },
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             SimError::MemoryOutputTooLarge {
@@ -322,7 +355,7 @@ mod tests {
 
     #[test]
     fn unmeasured_circuit_has_no_counts() {
-        let r = run(&Circuit::with_clbits(2, 2).h(0), &config(5, 3)).unwrap();
+        let r = run_reference(&Circuit::with_clbits(2, 2).h(0), &config(5, 3)).unwrap();
         assert!(r.counts.is_empty());
         assert_eq!(r.memory, Some(vec![]));
     }

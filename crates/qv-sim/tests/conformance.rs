@@ -181,7 +181,16 @@ fn qv_probabilities(
 
 /// Compares the statevector; `None` when it matches.
 fn check_statevector(circuit: &Circuit, reference: &[[f64; 2]]) -> Option<String> {
-    let ours = match qv_sim::statevector(circuit) {
+    compare_statevector(qv_sim::statevector(circuit), reference, AMPLITUDE_TOL)
+}
+
+/// Compares a state with Qiskit's: max amplitude difference and fidelity within `tol`.
+fn compare_statevector(
+    ours: Result<Vec<qv_circuit::C64>, qv_sim::SimError>,
+    reference: &[[f64; 2]],
+    tol: f64,
+) -> Option<String> {
+    let ours = match ours {
         Ok(v) => v,
         Err(e) => return Some(format!("statevector: {e}")),
     };
@@ -204,7 +213,7 @@ fn check_statevector(circuit: &Circuit, reference: &[[f64; 2]]) -> Option<String
         overlap_im += r[0] * a.im - r[1] * a.re;
     }
     let fidelity = overlap_re * overlap_re + overlap_im * overlap_im;
-    (max_diff > AMPLITUDE_TOL || fidelity < 1.0 - AMPLITUDE_TOL).then(|| {
+    (max_diff > tol || fidelity < 1.0 - tol).then(|| {
         format!(
             "statevector: max |Δamplitude| = {max_diff:.3e} at index {at} (ours {:.12}{:+.12}i, Qiskit {:.12}{:+.12}i), fidelity {fidelity:.12}",
             ours[at].re, ours[at].im, reference[at][0], reference[at][1]
@@ -259,6 +268,47 @@ fn fixtures_cover_every_table_gate() {
         "table gates in fewer than {MIN_GATE_CASES} cases: {}",
         rare.join(", ")
     );
+}
+
+/// The fast engine in every configuration (fusion on/off, 1 and 2 threads,
+/// double and single precision) against Qiskit's states.
+#[test]
+fn fast_engine_statevectors_match_qiskit() {
+    use qv_sim::{Backend, Precision, RunConfig};
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for case in load_cases() {
+        let Some(reference) = &case.statevector else { continue };
+        let circuit = match parse(&case) {
+            Ok(c) => c,
+            Err(e) => {
+                failures.push(format!("{}: {e}", case.name));
+                continue;
+            }
+        };
+        for (precision, tol) in [(Precision::Double, AMPLITUDE_TOL), (Precision::Single, 1e-5)] {
+            for fusion in [true, false] {
+                for threads in [1, 2] {
+                    checked += 1;
+                    let config = RunConfig {
+                        backend: Backend::Statevector,
+                        precision,
+                        fusion,
+                        threads,
+                        ..RunConfig::default()
+                    };
+                    let ours = qv_sim::statevector_with(&circuit, &config);
+                    if let Some(e) = compare_statevector(ours, reference, tol) {
+                        failures.push(format!(
+                            "{} ({precision:?}, fusion {fusion}, {threads} threads): {e}",
+                            case.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    report("fast-engine statevector", checked, failures);
 }
 
 #[test]

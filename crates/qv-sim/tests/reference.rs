@@ -13,8 +13,8 @@ use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_2, PI};
 use proptest::prelude::*;
 use qv_circuit::{Circuit, Matrix, StandardGate, C64};
 use qv_sim::{
-    probabilities, run, statevector, Probabilities, ProbabilitiesOver, RunConfig, SimError,
-    MAX_BRANCHES,
+    probabilities, run, statevector, Backend, Probabilities, ProbabilitiesOver, RunConfig,
+    SimError, MAX_BRANCHES,
 };
 
 fn c(re: f64, im: f64) -> C64 {
@@ -44,7 +44,7 @@ fn assert_probabilities(
 }
 
 fn seeded(shots: u64, seed: u64) -> RunConfig {
-    RunConfig { shots, seed: Some(seed), memory: false, max_memory_bytes: None }
+    RunConfig { shots, seed: Some(seed), backend: Backend::Reference, ..RunConfig::default() }
 }
 
 /// Asserts each count is within 5 binomial standard deviations of `p · shots`.

@@ -191,4 +191,23 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn parallel_passes_match_reference_at_sixteen_qubits() {
+        let n = 16;
+        let gates = random_gates(n, 120, 99);
+        let mut reference = crate::statevector::StateVector::new(n, 0.0).unwrap();
+        for g in &gates {
+            reference.apply(&g.matrix, &g.qubits);
+        }
+        let expect = reference.into_amplitudes();
+        for fusion in [FusionLimits::OFF, FusionLimits::default()] {
+            for threads in [1, 2, 3] {
+                let cfg = EngineConfig { fusion, threads };
+                let got = simulate_gates::<f64>(&gates, n, 0.0, &cfg).unwrap().into_logical(&cfg);
+                let max = got.iter().zip(&expect).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+                assert!(max < 1e-10, "{fusion:?} threads={threads}: max diff {max}");
+            }
+        }
+    }
 }

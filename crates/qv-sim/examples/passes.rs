@@ -1,0 +1,54 @@
+//! Times single passes of the fast engine against the machine's memory bandwidth.
+//!
+//! `cargo run --release -p qv-sim --example passes -- [QUBITS] [f64|f32]`
+//! Bandwidth is measured as an in-place complex scale (read + write of the whole
+//! state), the same traffic as one unfused gate pass.
+
+use num_complex::Complex;
+use qv_circuit::{StandardGate, C64};
+use qv_sim::fast::{kernels, Real};
+use std::time::Instant;
+
+fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> f64 {
+    f();
+    let mut best = f64::INFINITY;
+    for _ in 0..reps {
+        let t = Instant::now();
+        f();
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    best
+}
+
+fn run<F: Real>(n: usize) {
+    let mut amps = vec![Complex::new(F::from_f64(0.5f64.powf(n as f64 / 2.0)), F::zero()); 1 << n];
+    let bytes = 2.0 * (F::AMP_BYTES as f64) * (1u64 << n) as f64;
+    let threads = rayon::current_num_threads();
+    let bw = time(5, || kernels::scale(&mut amps, C64::from_polar(1.0, 0.1)));
+    println!("{} n={n} threads={threads}", F::NAME);
+    println!("  bandwidth (in-place scale): {:.2} GB/s  ({:.2} ms)", bytes / bw / 1e9, bw * 1e3);
+    let h = StandardGate::H.matrix(&[]);
+    for q in [0, 1, 5, n / 2, n - 1] {
+        let t = time(5, || kernels::apply_dense(&mut amps, n, &[q], h.data(), threads));
+        println!("  h on q{q:<2}: {:7.2} ms  {:5.1}% of bandwidth", t * 1e3, 100.0 * bw / t);
+    }
+    for k in 2..=6usize {
+        let qubits: Vec<usize> = (0..k).map(|i| 3 + 3 * i).collect();
+        let m = qv_circuit::Matrix::identity(1 << k);
+        let t = time(3, || kernels::apply_dense(&mut amps, n, &qubits, m.data(), threads));
+        println!("  dense k={k}: {:7.2} ms  {:5.1}% of bandwidth", t * 1e3, 100.0 * bw / t);
+    }
+    let diag: Vec<C64> = (0..1 << 8).map(|i| C64::from_polar(1.0, i as f64)).collect();
+    let qubits: Vec<usize> = (0..8).map(|i| 2 * i + 1).collect();
+    let t = time(5, || kernels::apply_diagonal(&mut amps, n, &qubits, &diag, threads));
+    println!("  diagonal k=8: {:7.2} ms  {:5.1}% of bandwidth", t * 1e3, 100.0 * bw / t);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(24);
+    match args.get(2).map(String::as_str) {
+        Some("f32") => run::<f32>(n),
+        _ => run::<f64>(n),
+    }
+}
