@@ -1,0 +1,1 @@
+//! synthesis (being written).
