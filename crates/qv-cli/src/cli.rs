@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a circuit and print counts, per-shot memory, exact probabilities or the final state.
     Run(RunArgs),
+    /// Compute the expectation value of a Pauli-sum observable, exactly or from shots.
+    Expect(ExpectArgs),
     /// Draw a circuit as a text diagram.
     Draw(DrawArgs),
     /// Print a circuit as normalised OpenQASM 2.0.
@@ -59,9 +61,80 @@ pub struct RunArgs {
     /// Worker threads of the state-vector engine (0 = every core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// With `--output statevector`: write the state to this NumPy `.npy` file (complex128) instead of printing it.
+    #[arg(long, value_name = "PATH")]
+    pub npy: Option<std::path::PathBuf>,
     /// Apply every gate as its own pass (no gate fusion), for comparisons.
     #[arg(long)]
     pub no_fusion: bool,
+    /// Simulator to use; `auto` picks one from the circuit and says why.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+}
+
+/// Options of `qv expect`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("obs").required(true).args(["observable", "observable_file"])))]
+pub struct ExpectArgs {
+    /// OpenQASM 2.0 file to read; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The observable as text, e.g. "0.5*Z0 Z1 + 0.3*X0" (see docs/expectation.md).
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub observable: Option<String>,
+    /// Read the observable from a file: a JSON list of {"coeff", "pauli"} terms, or the text form.
+    #[arg(long, value_name = "PATH")]
+    pub observable_file: Option<std::path::PathBuf>,
+    /// Simulator to use; `auto` picks one from the circuit and says why.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// Estimate each term from this many shots (with a standard deviation) instead of exactly.
+    #[arg(short, long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub shots: Option<u64>,
+    /// Seed of the shot estimates. Default: random (and reported).
+    #[arg(long, requires = "shots")]
+    pub seed: Option<u64>,
+    /// Print machine-readable JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Amplitude precision of the state-vector engine.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Double)]
+    pub precision: PrecisionArg,
+    /// Worker threads of the state-vector engine (0 = every core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// `--backend` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// Choose from the circuit: stabilizer for Clifford circuits, state vector when it fits,
+    /// density matrix or trajectories with noise.
+    Auto,
+    /// The fast state-vector engine.
+    Statevector,
+    /// The stabilizer tableau simulator (Clifford circuits, thousands of qubits).
+    Stabilizer,
+    /// The density-matrix simulator (exact noise, up to about 12 qubits).
+    #[value(name = "density_matrix")]
+    DensityMatrix,
+    /// State-vector quantum trajectories (noise on larger circuits).
+    Trajectories,
+    /// The reference state-vector simulator (simple and exact; the oracle).
+    Reference,
+}
+
+impl From<BackendArg> for qv_sim::Backend {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Auto => qv_sim::Backend::Auto,
+            BackendArg::Statevector => qv_sim::Backend::Statevector,
+            BackendArg::Stabilizer => qv_sim::Backend::Stabilizer,
+            BackendArg::DensityMatrix => qv_sim::Backend::DensityMatrix,
+            BackendArg::Trajectories => qv_sim::Backend::Trajectories,
+            BackendArg::Reference => qv_sim::Backend::Reference,
+        }
+    }
 }
 
 /// `--precision` values.

@@ -2,13 +2,15 @@
 //!
 //! A thin layer over the libraries: [`cli`] declares the command line,
 //! [`input`] reads circuits (`-` is standard input), [`run`] simulates and
-//! prints results, [`show`] draws, exports and lists gates, [`output`] formats
-//! tables and JSON, and [`error`] maps failures to exit codes (0 success,
+//! prints results, [`expect`] computes expectation values, [`show`] draws,
+//! exports and lists gates, [`output`] formats tables and JSON, and [`error`] maps failures to exit codes (0 success,
 //! 2 bad input, 1 internal failure) with the message on stderr.
 
 mod cli;
 mod error;
+mod expect;
 mod input;
+mod npy;
 mod output;
 mod run;
 mod show;
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(args) => run::run(args),
+        Command::Expect(args) => expect::expect(args),
         Command::Draw(args) => show::draw(args),
         Command::Qasm(args) => show::qasm(args),
         Command::Gates(args) => show::gates(args),

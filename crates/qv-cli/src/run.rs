@@ -1,8 +1,9 @@
 //! `qv run`: simulate a circuit and print one of four kinds of result.
 //!
 //! JSON shapes (one line each; field order is stable):
-//! - counts: `{"counts": {key: n}, "shots", "seed", "num_qubits", "num_clbits", "time_taken_s"}`
-//! - memory: `{"memory": [key, ...], "shots", "seed", "num_qubits", "num_clbits", "time_taken_s"}`
+//! - counts: `{"counts": {key: n}, "shots", "seed", "num_qubits", "num_clbits", "time_taken_s",
+//!   "backend", "backend_reason"}`
+//! - memory: `{"memory": [key, ...], "shots", ..., "backend", "backend_reason"}` (as counts)
 //! - probabilities: `{"probabilities": {key: p}, "over": "qubits"|"clbits", "num_qubits", "num_clbits"}`
 //! - statevector: `{"statevector": [[re, im], ...], "num_qubits"}`
 //!
@@ -24,6 +25,9 @@ use crate::output::{bar, duration, plural, table, Align, Out};
 
 /// Runs `qv run`.
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
+    if args.npy.is_some() && args.output != Output::Statevector {
+        return Err(CliError::Input("`--npy` writes a state vector: use it with `--output statevector`".into()));
+    }
     let circuit = input::load(&args.file)?;
     let mut out = Out::stdout();
     match args.output {
@@ -46,8 +50,31 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             probabilities(&mut out, &circuit, &probs, args.json)?;
         }
         Output::Statevector => {
+            let start = std::time::Instant::now();
             let state = qv_sim::statevector_with(&circuit, &engine_config(args))?;
-            statevector(&mut out, &circuit, &state, args.json)?;
+            let elapsed = start.elapsed();
+            match &args.npy {
+                Some(path) => {
+                    crate::npy::write(path, &state)
+                        .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))?;
+                    let n = circuit.num_qubits();
+                    if args.json {
+                        let info = serde_json::json!({
+                            "statevector_file": path.display().to_string(),
+                            "num_qubits": n,
+                            "time_taken_s": elapsed.as_secs_f64(),
+                        });
+                        out.line(&info.to_string())?;
+                    } else {
+                        out.line(&format!(
+                            "wrote the state of {n} qubits to {} in {}",
+                            path.display(),
+                            duration(elapsed.as_secs_f64())
+                        ))?;
+                    }
+                }
+                None => statevector(&mut out, &circuit, &state, args.json)?,
+            }
         }
     }
     out.finish()
@@ -59,6 +86,7 @@ fn engine_config(args: &RunArgs) -> RunConfig {
         precision: args.precision.into(),
         threads: args.threads,
         fusion: !args.no_fusion,
+        backend: args.backend.into(),
         ..RunConfig::default()
     }
 }
@@ -68,7 +96,7 @@ fn engine_config(args: &RunArgs) -> RunConfig {
 const MAX_RANDOM_SEED: u64 = (1 << 53) - 1;
 
 /// A fresh seed from the OS-seeded keys of the standard library's hasher.
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
@@ -87,6 +115,8 @@ struct RunInfo {
     num_qubits: usize,
     num_clbits: usize,
     time_taken_s: f64,
+    backend: String,
+    backend_reason: String,
 }
 
 impl RunInfo {
@@ -97,6 +127,17 @@ impl RunInfo {
             num_qubits: r.num_qubits,
             num_clbits: r.num_clbits,
             time_taken_s: r.time_taken.as_secs_f64(),
+            backend: r.backend.clone(),
+            backend_reason: r.backend_reason.clone(),
+        }
+    }
+
+    /// `backend NAME: why`, as the backend states its reason.
+    fn backend_line(&self) -> String {
+        if self.backend_reason.is_empty() {
+            format!("backend {}", self.backend)
+        } else {
+            format!("backend {}", self.backend_reason)
         }
     }
 
@@ -132,6 +173,7 @@ fn counts(out: &mut Out, r: &RunResult, json: bool) -> Result<(), CliError> {
         return out.json(&CountsJson { counts: &r.counts, info });
     }
     out.line(&info.summary())?;
+    out.line(&info.backend_line())?;
     if r.counts.is_empty() {
         return out.line(
             "the circuit measures nothing, so there are no counts; use `--output probabilities` or \
@@ -159,6 +201,7 @@ fn memory(out: &mut Out, r: &RunResult, json: bool) -> Result<(), CliError> {
         return out.json(&MemoryJson { memory: shots, info });
     }
     out.line(&info.summary())?;
+    out.line(&info.backend_line())?;
     out.line("")?;
     // Streamed line by line: memory output may hold millions of shots.
     let w = shots.len().saturating_sub(1).to_string().len().max("shot".len());

@@ -202,7 +202,7 @@ fn missing_file_is_bad_input() {
 
 #[test]
 fn circuits_beyond_memory_are_refused() {
-    let src = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[50];\ncreg c[1];\nh q[0];\nmeasure q[0] -> c[0];\n";
+    let src = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[50];\ncreg c[1];\nh q[0];\nt q[0];\nmeasure q[0] -> c[0];\n";
     let o = qv_stdin(&["run", "-"], Some(src));
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
@@ -224,11 +224,12 @@ fn human_counts_table() {
     let text = stdout(&o);
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("1000 shots, seed 7, 2 qubits, 2 classical bits, "), "{text}");
-    assert_eq!(lines[1], "");
-    assert!(lines[2].starts_with("outcome  count  probability"), "{text}");
-    assert!(lines[3].starts_with("00 "), "{text}");
-    assert!(lines[4].starts_with("11 "), "{text}");
-    assert_eq!(lines.len(), 5, "{text}");
+    assert_eq!(lines[1], "backend stabilizer: the circuit is Clifford-only (2 qubits)");
+    assert_eq!(lines[2], "");
+    assert!(lines[3].starts_with("outcome  count  probability"), "{text}");
+    assert!(lines[4].starts_with("00 "), "{text}");
+    assert!(lines[5].starts_with("11 "), "{text}");
+    assert_eq!(lines.len(), 6, "{text}");
 }
 
 #[test]

@@ -8,12 +8,16 @@
 //! - [`routing`]: SABRE swap insertion so every two-qubit gate sits on an edge.
 //! - [`passes`]: optimisation and translation passes, one per file.
 //! - [`manager`]: the pass manager and optimisation levels 0–3.
+//! - [`error`]: [`CompileError`], the one error type of the crate.
 //!
 //! Passes work on flattened [`qv_circuit::Circuit`]s of table gates.
 
+pub mod error;
 pub mod layout;
 pub mod manager;
 pub mod passes;
 pub mod routing;
 pub mod synthesis;
 pub mod target;
+
+pub use error::CompileError;

@@ -1,6 +1,6 @@
 //! Times single passes of the fast engine against the machine's memory bandwidth.
 //!
-//! `cargo run --release -p qv-sim --example passes -- [QUBITS] [f64|f32]`
+//! `cargo run --release -p qv-sim --example passes -- [QUBITS] [f64|f32] [--json]`
 //! Bandwidth is measured as an in-place complex scale (read + write of the whole
 //! state), the same traffic as one unfused gate pass.
 
@@ -20,11 +20,21 @@ fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> f64 {
     best
 }
 
-fn run<F: Real>(n: usize) {
+fn run<F: Real>(n: usize, json: bool) {
     let mut amps = vec![Complex::new(F::from_f64(0.5f64.powf(n as f64 / 2.0)), F::zero()); 1 << n];
     let bytes = 2.0 * (F::AMP_BYTES as f64) * (1u64 << n) as f64;
     let threads = rayon::current_num_threads();
     let bw = time(5, || kernels::scale(&mut amps, C64::from_polar(1.0, 0.1)));
+    if json {
+        let h = StandardGate::H.matrix(&[]);
+        let t = time(5, || kernels::apply_dense(&mut amps, n, &[n / 2], h.data(), threads));
+        println!(
+            "{{\"qubits\": {n}, \"threads\": {threads}, \"bandwidth_gbs\": {}, \"h_pass_gbs\": {}}}",
+            bytes / bw / 1e9,
+            bytes / t / 1e9
+        );
+        return;
+    }
     println!("{} n={n} threads={threads}", F::NAME);
     println!("  bandwidth (in-place scale): {:.2} GB/s  ({:.2} ms)", bytes / bw / 1e9, bw * 1e3);
     let h = StandardGate::H.matrix(&[]);
@@ -47,8 +57,9 @@ fn run<F: Real>(n: usize) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(24);
+    let json = args.iter().any(|a| a == "--json");
     match args.get(2).map(String::as_str) {
-        Some("f32") => run::<f32>(n),
-        _ => run::<f64>(n),
+        Some("f32") => run::<f32>(n, json),
+        _ => run::<f64>(n, json),
     }
 }

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use qv_circuit::Circuit;
 
-use crate::error::SimError;
+use crate::error::{format_bytes, SimError};
 use crate::run::{RunConfig, RunResult};
 
 /// A simulation method.
@@ -91,14 +91,63 @@ impl Precision {
     }
 }
 
-/// Resolves [`Backend::Auto`] for `circuit`: returns the backend and why.
+/// Resolves [`Backend::Auto`] for `circuit`: returns the backend and why, as
+/// a sentence a user can read (`qv run` prints it). An explicit backend is
+/// returned as requested.
+///
+/// Auto takes the stabilizer backend for Clifford-only circuits (any width,
+/// measurement, reset and conditions included), and the state-vector engine
+/// for the rest whenever the state fits in memory at the configured
+/// precision; otherwise it still returns the state-vector engine, with a
+/// reason that states the shortfall, and the run refuses with
+/// [`SimError::TooLargeFor`].
 pub fn select(circuit: &Circuit, config: &RunConfig) -> (Backend, String) {
-    match config.backend {
-        Backend::Auto => {
-            let n = circuit.num_qubits();
-            (Backend::Statevector, format!("statevector: a general circuit of {n} qubits"))
+    if config.backend != Backend::Auto {
+        return (config.backend, format!("{}: requested", config.backend.name()));
+    }
+    let n = circuit.num_qubits();
+    let qubits = qubit_count(n);
+    if crate::stabilizer::check_clifford(circuit).is_ok() {
+        return (Backend::Stabilizer, format!("stabilizer: the circuit is Clifford-only ({qubits})"));
+    }
+    (Backend::Statevector, statevector_reason(n, config))
+}
+
+/// `1 qubit`, `24 qubits`.
+fn qubit_count(n: usize) -> String {
+    if n == 1 {
+        "1 qubit".to_string()
+    } else {
+        format!("{n} qubits")
+    }
+}
+
+/// Why the state-vector engine was chosen: how much memory it needs against
+/// what is available.
+fn statevector_reason(n: usize, config: &RunConfig) -> String {
+    let amp: u64 = match config.precision {
+        Precision::Double => 16,
+        Precision::Single => 8,
+    };
+    let needed =
+        u32::try_from(n).ok().and_then(|k| 1u64.checked_shl(k)).and_then(|l| l.checked_mul(amp));
+    let available = config.max_memory_bytes.or_else(crate::memory::available_memory_bytes);
+    let qubits = qubit_count(n);
+    match (needed, available) {
+        (Some(need), Some(avail)) if need <= avail => format!(
+            "statevector: {qubits} fit in memory ({} of {})",
+            format_bytes(need),
+            format_bytes(avail)
+        ),
+        (Some(need), Some(avail)) => format!(
+            "statevector: {qubits} need {}, more than the {} available",
+            format_bytes(need),
+            format_bytes(avail)
+        ),
+        (Some(need), None) => {
+            format!("statevector: {qubits} need {} (available memory unknown)", format_bytes(need))
         }
-        other => (other, format!("{}: requested", other.name())),
+        (None, _) => format!("statevector: {qubits} are too many to address"),
     }
 }
 
@@ -108,12 +157,17 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
     let mut result = match backend {
         Backend::Statevector | Backend::Auto => crate::fast_run::run(circuit, config)?,
         Backend::Reference => crate::run::run_reference(circuit, config)?,
-        Backend::Stabilizer | Backend::DensityMatrix | Backend::Trajectories => {
+        Backend::Stabilizer => crate::stabilizer::run(circuit, config)?,
+        Backend::DensityMatrix | Backend::Trajectories => {
             return Err(SimError::BackendUnavailable { backend: backend.name() })
         }
     };
     if result.backend.is_empty() {
         result.backend = backend.name().to_string();
+    }
+    // A backend that handed the circuit on (e.g. to the reference simulator
+    // for mid-circuit measurements) gives its own reason.
+    if result.backend_reason.is_empty() {
         result.backend_reason = reason;
     }
     Ok(result)

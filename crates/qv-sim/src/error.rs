@@ -110,6 +110,39 @@ pub enum SimError {
         /// The branch limit.
         limit: usize,
     },
+    /// An observable that does not parse or does not fit the circuit.
+    #[error(transparent)]
+    Observable(#[from] crate::observable::ObservableError),
+    /// An expectation value the chosen backend cannot compute as asked
+    /// (e.g. exactly, for a circuit with mid-circuit measurements).
+    #[error("{reason}")]
+    Expectation {
+        /// What is not possible and what to do instead.
+        reason: String,
+    },
+    /// The stabilizer backend met a gate that is not Clifford.
+    #[error(
+        "gate `{gate}` at {location} is not a Clifford gate, so the stabilizer backend cannot \
+         simulate it (it runs id, x, y, z, h, s, sdg, sx, sxdg, cx, cy, cz, swap, iswap, dcx, ecr \
+         and rotations by multiples of π/2); use the statevector backend"
+    )]
+    NotClifford {
+        /// Name of the table gate.
+        gate: String,
+        /// Index of the circuit instruction, counting from 0.
+        instruction: usize,
+        /// Qubits the gate acts on.
+        qubits: Vec<usize>,
+        /// The instruction as text, e.g. ``instruction 3 (`t q[1]`)``.
+        location: String,
+    },
+    /// A noise model the stabilizer backend cannot apply (not a Pauli channel,
+    /// or inconsistent with the gate it is attached to).
+    #[error("the stabilizer backend cannot use this noise model: {reason}")]
+    UnsupportedNoise {
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl From<CircuitError> for SimError {

@@ -159,7 +159,13 @@ fn draw<F: Real>(state: &FastState<F>, shots: usize, rng: &mut ChaCha8Rng) -> Ve
         let c = C64::new(a.re.to_f64(), a.im.to_f64());
         c.norm_sqr()
     };
-    let chunk_sums: Vec<f64> = amps.par_chunks(CHUNK).map(|c| c.iter().map(norm2).sum()).collect();
+    let chunk_sum = |c: &[Complex<F>]| -> f64 { c.iter().map(norm2).sum() };
+    // Small states stay on this thread: waking the pool costs more than the sum.
+    let chunk_sums: Vec<f64> = if amps.len() <= 4 * CHUNK {
+        amps.chunks(CHUNK).map(chunk_sum).collect()
+    } else {
+        amps.par_chunks(CHUNK).map(chunk_sum).collect()
+    };
     let total: f64 = chunk_sums.iter().sum();
     let mut uniforms: Vec<(f64, usize)> =
         (0..shots).map(|s| (rng.gen::<f64>() * total, s)).collect();

@@ -24,18 +24,23 @@
 mod backend;
 mod error;
 mod exact;
+pub mod expect;
 pub mod fast;
 mod fast_run;
 mod measure;
 mod memory;
+pub mod observable;
 mod program;
 mod run;
 mod sample;
+pub mod stabilizer;
 mod statevector;
 
 pub use backend::{run, select, Backend, Precision};
 pub use error::{format_bytes, SimError};
 pub use exact::{probabilities, statevector, Probabilities, ProbabilitiesOver, MAX_BRANCHES};
+pub use expect::{expectation, ExpectConfig, ExpectResult, TermResult};
 pub use fast_run::statevector_with;
 pub use memory::{available_memory_bytes, required_memory_bytes};
+pub use observable::{Observable, ObservableError, Pauli, PauliTerm};
 pub use run::{run_reference, RunConfig, RunResult, MAX_MEMORY_CHARS, MAX_SHOTS};

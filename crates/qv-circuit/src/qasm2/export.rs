@@ -37,11 +37,15 @@ pub fn export(circuit: &Circuit) -> String {
 
 /// Turns `wanted` into a valid identifier that is not in `used`, and records it.
 fn fresh_name(used: &mut HashSet<String>, wanted: &str, prefix: &str) -> String {
-    let mut base: String =
-        wanted.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let mut base: String = wanted
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .collect();
     match base.chars().next() {
         Some(c) if c.is_ascii_lowercase() => {}
-        Some(c) if c.is_ascii_uppercase() => base.replace_range(0..1, &c.to_ascii_lowercase().to_string()),
+        Some(c) if c.is_ascii_uppercase() => {
+            base.replace_range(0..1, &c.to_ascii_lowercase().to_string())
+        }
         _ => base = format!("{prefix}_{base}"),
     }
     if is_reserved_word(&base) {
@@ -72,9 +76,12 @@ impl<'c> Exporter<'c> {
     fn new(c: &'c Circuit) -> Self {
         let mut used: HashSet<String> = ["U", "CX"].into_iter().map(String::from).collect();
         used.extend(table().iter().filter_map(|d| qelib1_name(d.gate)).map(String::from));
-        let custom = c.gate_definitions().iter().map(|d| fresh_name(&mut used, &d.name, "g")).collect();
-        let synthesized =
-            needed_table_gates(c).into_iter().map(|g| (g, fresh_name(&mut used, g.name(), "g"))).collect();
+        let custom =
+            c.gate_definitions().iter().map(|d| fresh_name(&mut used, &d.name, "g")).collect();
+        let synthesized = needed_table_gates(c)
+            .into_iter()
+            .map(|g| (g, fresh_name(&mut used, g.name(), "g")))
+            .collect();
         let qregs = c.qregs().iter().map(|r| fresh_name(&mut used, &r.name, "r")).collect();
         let cregs = c.cregs().iter().map(|r| fresh_name(&mut used, &r.name, "r")).collect();
         Exporter { c, out: String::new(), custom, synthesized, qregs, cregs }
@@ -88,7 +95,9 @@ impl<'c> Exporter<'c> {
                 (None, Some(name)) => name.clone(),
                 (None, None) => g.name().to_string(),
             },
-            GateRef::Custom(i) => self.custom.get(i).cloned().unwrap_or_else(|| format!("undefined_gate_{i}")),
+            GateRef::Custom(i) => {
+                self.custom.get(i).cloned().unwrap_or_else(|| format!("undefined_gate_{i}"))
+            }
         }
     }
 
@@ -137,9 +146,15 @@ impl<'c> Exporter<'c> {
         }
         let mut line = format!("gate {} {{", signature(&name, &params, &qubits));
         for (op, op_params, op_qubits) in &body.ops {
-            let qs: Vec<&str> = op_qubits.iter().map(|&q| qubits.get(q).map_or("?", |s| s.as_str())).collect();
+            let qs: Vec<&str> =
+                op_qubits.iter().map(|&q| qubits.get(q).map_or("?", |s| s.as_str())).collect();
             line.push(' ');
-            line.push_str(&self.call_text(GateRef::Standard(*op), op_params, &params, &qs.join(",")));
+            line.push_str(&self.call_text(
+                GateRef::Standard(*op),
+                op_params,
+                &params,
+                &qs.join(","),
+            ));
             line.push(';');
         }
         line.push_str(" }");
@@ -149,8 +164,10 @@ impl<'c> Exporter<'c> {
     fn write_definition(&mut self, i: usize) {
         let def = &self.c.gate_definitions()[i];
         let mut local: HashSet<String> = HashSet::new();
-        let params: Vec<String> = def.params.iter().map(|p| fresh_name(&mut local, p, "p")).collect();
-        let qubits: Vec<String> = def.qubits.iter().map(|q| fresh_name(&mut local, q, "q")).collect();
+        let params: Vec<String> =
+            def.params.iter().map(|p| fresh_name(&mut local, p, "p")).collect();
+        let qubits: Vec<String> =
+            def.qubits.iter().map(|q| fresh_name(&mut local, q, "q")).collect();
         let sig = signature(&self.custom[i], &params, &qubits);
         let Some(body) = &def.body else {
             let _ = writeln!(self.out, "opaque {sig};");
@@ -177,7 +194,9 @@ impl<'c> Exporter<'c> {
     }
 
     fn write_registers(&mut self) {
-        for (keyword, regs, names) in [("qreg", self.c.qregs(), &self.qregs), ("creg", self.c.cregs(), &self.cregs)] {
+        for (keyword, regs, names) in
+            [("qreg", self.c.qregs(), &self.qregs), ("creg", self.c.cregs(), &self.cregs)]
+        {
             for (reg, name) in regs.iter().zip(names) {
                 if reg.size == 0 {
                     let _ = writeln!(self.out, "// {keyword} {name} has no bits (not expressible)");
@@ -189,9 +208,12 @@ impl<'c> Exporter<'c> {
     }
 
     fn write_instruction(&mut self, inst: &Instruction) {
-        let qubits: Vec<String> = inst.qubits.iter().map(|&q| bit_name(self.c.qregs(), &self.qregs, q)).collect();
+        let qubits: Vec<String> =
+            inst.qubits.iter().map(|&q| bit_name(self.c.qregs(), &self.qregs, q)).collect();
         let stmt = match &inst.op {
-            Operation::Gate { gate, params } => self.call_text(*gate, params, &[], &qubits.join(",")),
+            Operation::Gate { gate, params } => {
+                self.call_text(*gate, params, &[], &qubits.join(","))
+            }
             Operation::Measure => {
                 let c = inst.clbits.first().map(|&c| bit_name(self.c.cregs(), &self.cregs, c));
                 format!("measure {} -> {}", qubits.join(","), c.unwrap_or_default())
@@ -221,7 +243,8 @@ impl<'c> Exporter<'c> {
     fn call_text(&self, gate: GateRef, params: &[Expr], names: &[String], args: &str) -> String {
         let mut s = self.gate_name(gate);
         if !params.is_empty() {
-            let ps: Vec<String> = params.iter().map(|p| p.display_with(names).to_string()).collect();
+            let ps: Vec<String> =
+                params.iter().map(|p| p.display_with(names).to_string()).collect();
             let _ = write!(s, "({})", ps.join(","));
         }
         let _ = write!(s, " {args}");

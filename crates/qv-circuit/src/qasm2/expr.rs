@@ -125,7 +125,10 @@ pub(crate) fn parse_expression(
 
 impl<'s> ExprParser<'_, 's> {
     fn too_deep(&self, at: &Token<'_>) -> Qasm2Error {
-        self.lx.error(at, format!("expression is nested too deeply (the limit is {} levels)", self.max_depth))
+        self.lx.error(
+            at,
+            format!("expression is nested too deeply (the limit is {} levels)", self.max_depth),
+        )
     }
 
     fn open_paren(&mut self, at: &Token<'_>, pending: Pending<'s>) -> Result<(), Qasm2Error> {
@@ -203,14 +206,26 @@ impl<'s> ExprParser<'_, 's> {
         Ok(operand)
     }
 
-    fn node(&self, at: &Token<'_>, expr: Expr, depth: usize, value: Option<f64>) -> Result<Parsed, Qasm2Error> {
+    fn node(
+        &self,
+        at: &Token<'_>,
+        expr: Expr,
+        depth: usize,
+        value: Option<f64>,
+    ) -> Result<Parsed, Qasm2Error> {
         if depth > self.max_depth {
             return Err(self.too_deep(at));
         }
         Ok(Parsed { expr, depth, value })
     }
 
-    fn binary(&self, at: &Token<'_>, op: BinOp, a: Parsed, b: Parsed) -> Result<Parsed, Qasm2Error> {
+    fn binary(
+        &self,
+        at: &Token<'_>,
+        op: BinOp,
+        a: Parsed,
+        b: Parsed,
+    ) -> Result<Parsed, Qasm2Error> {
         if op == BinOp::Div && b.value == Some(0.0) {
             return Err(self.lx.error(at, "division by zero"));
         }
@@ -231,10 +246,14 @@ impl<'s> ExprParser<'_, 's> {
     fn call(&self, at: &Token<'_>, func: Func, arg: Parsed) -> Result<Parsed, Qasm2Error> {
         let value = match (func, arg.value) {
             (Func::Ln, Some(v)) if v <= 0.0 => {
-                return Err(self.lx.error(at, format!("cannot take ln of the non-positive value {v}")))
+                return Err(self
+                    .lx
+                    .error(at, format!("cannot take ln of the non-positive value {v}")))
             }
             (Func::Sqrt, Some(v)) if v < 0.0 => {
-                return Err(self.lx.error(at, format!("cannot take sqrt of the negative value {v}")))
+                return Err(self
+                    .lx
+                    .error(at, format!("cannot take sqrt of the negative value {v}")))
             }
             (_, v) => v.map(|v| apply(func, v)),
         };
@@ -244,10 +263,13 @@ impl<'s> ExprParser<'_, 's> {
     fn atom(&self, t: &Token<'_>) -> Result<Parsed, Qasm2Error> {
         match t.kind {
             Tok::Int(text) | Tok::Real(text) => {
-                let v: f64 =
-                    text.parse().map_err(|_| self.lx.error(t, format!("invalid number `{}`", clip(text))))?;
+                let v: f64 = text
+                    .parse()
+                    .map_err(|_| self.lx.error(t, format!("invalid number `{}`", clip(text))))?;
                 if !v.is_finite() {
-                    return Err(self.lx.error(t, format!("the number `{}` is too large", clip(text))));
+                    return Err(self
+                        .lx
+                        .error(t, format!("the number `{}` is too large", clip(text))));
                 }
                 Ok(Parsed::leaf(Expr::Const(v), Some(v)))
             }

@@ -29,7 +29,13 @@ impl Signature {
     }
 
     /// Records a name, rejecting one used earlier in the signature.
-    fn add(&mut self, lx: &Lexer<'_>, t: &Token<'_>, name: &str, is_param: bool) -> Result<(), Qasm2Error> {
+    fn add(
+        &mut self,
+        lx: &Lexer<'_>,
+        t: &Token<'_>,
+        name: &str,
+        is_param: bool,
+    ) -> Result<(), Qasm2Error> {
         let earlier = if self.param_index.contains_key(name) {
             Some("a parameter")
         } else if self.qubit_index.contains_key(name) {
@@ -38,7 +44,9 @@ impl Signature {
             None
         };
         if let Some(role) = earlier {
-            return Err(lx.error(t, format!("`{}` is already used as {role} of this gate", clip(name))));
+            return Err(
+                lx.error(t, format!("`{}` is already used as {role} of this gate", clip(name)))
+            );
         }
         if is_param {
             self.param_index.insert(name.to_string(), self.params.len());
@@ -71,7 +79,10 @@ impl Parser<'_> {
                 Tok::Keyword(Keyword::Barrier) => body.push(self.body_barrier(lx, &sig)?),
                 _ => {
                     return Err(lx.expected(
-                        &format!("a gate call, `barrier` or '}}' in the body of gate `{}`", clip(name)),
+                        &format!(
+                            "a gate call, `barrier` or '}}' in the body of gate `{}`",
+                            clip(name)
+                        ),
                         &t,
                     ))
                 }
@@ -92,23 +103,47 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn check_new_gate_name(&self, lx: &Lexer<'_>, t: &Token<'_>, name: &str) -> Result<(), Qasm2Error> {
+    fn check_new_gate_name(
+        &self,
+        lx: &Lexer<'_>,
+        t: &Token<'_>,
+        name: &str,
+    ) -> Result<(), Qasm2Error> {
         match self.symbols.get(name) {
-            Some(s) => Err(lx.error(t, format!("`{}` is already defined ({})", clip(name), s.describe()))),
+            Some(s) => {
+                Err(lx.error(t, format!("`{}` is already defined ({})", clip(name), s.describe())))
+            }
             None => Ok(()),
         }
     }
 
     fn define(&mut self, name: &str, sig: Signature, body: Option<Vec<BodyOp>>) {
-        let def = GateDefinition { name: name.to_string(), params: sig.params, qubits: sig.qubits, body };
+        let expansion = body.as_ref().map_or(1, |ops| {
+            ops.iter().fold(0usize, |total, op| {
+                let n = match op {
+                    BodyOp::Gate { gate: GateRef::Custom(j), .. } => {
+                        self.expansion.get(*j).copied().unwrap_or(1)
+                    }
+                    _ => 1,
+                };
+                total.saturating_add(n)
+            })
+        });
+        self.expansion.push(expansion);
+        let def =
+            GateDefinition { name: name.to_string(), params: sig.params, qubits: sig.qubits, body };
         let index = self.circuit.add_gate_definition(def);
         self.symbols.insert(name.to_string(), Symbol::Gate(GateRef::Custom(index), Origin::User));
     }
 
     /// `(a, b) x, y` up to (not including) `close`.
     fn signature(&self, lx: &mut Lexer<'_>, close: Sym) -> Result<Signature, Qasm2Error> {
-        let mut sig =
-            Signature { params: vec![], qubits: vec![], param_index: HashMap::new(), qubit_index: HashMap::new() };
+        let mut sig = Signature {
+            params: vec![],
+            qubits: vec![],
+            param_index: HashMap::new(),
+            qubit_index: HashMap::new(),
+        };
         if lx.accept(Sym::LParen)?.is_some() {
             while lx.peek()?.kind != Tok::Sym(Sym::RParen) {
                 let (p, t) = Self::ident(lx, "a parameter name")?;
@@ -129,7 +164,12 @@ impl Parser<'_> {
     }
 
     /// A gate call inside the body of `defining`.
-    fn body_call(&self, lx: &mut Lexer<'_>, sig: &Signature, defining: &str) -> Result<BodyOp, Qasm2Error> {
+    fn body_call(
+        &self,
+        lx: &mut Lexer<'_>,
+        sig: &Signature,
+        defining: &str,
+    ) -> Result<BodyOp, Qasm2Error> {
         let (name, name_tok) = Self::ident(lx, "a gate name")?;
         let (gate, nq, np) = self.lookup_gate(lx, &name_tok, name, Some(defining))?;
         let params = self.call_params(lx, name, &name_tok, np, Some(sig.scope()))?;
@@ -140,7 +180,11 @@ impl Parser<'_> {
             if !seen.insert(q) {
                 return Err(lx.error(
                     &t,
-                    format!("duplicate qubit argument `{}` in call to `{}`", sig.qubits[q], clip(name)),
+                    format!(
+                        "duplicate qubit argument `{}` in call to `{}`",
+                        sig.qubits[q],
+                        clip(name)
+                    ),
                 ));
             }
             qubits.push(q);
@@ -177,7 +221,11 @@ impl Parser<'_> {
     }
 
     /// One of the gate's own qubit arguments, by name, unindexed.
-    fn body_qubit<'s>(&self, lx: &mut Lexer<'s>, sig: &Signature) -> Result<(usize, Token<'s>), Qasm2Error> {
+    fn body_qubit<'s>(
+        &self,
+        lx: &mut Lexer<'s>,
+        sig: &Signature,
+    ) -> Result<(usize, Token<'s>), Qasm2Error> {
         let (name, t) = Self::ident(lx, "a qubit argument")?;
         let Some(&q) = sig.qubit_index.get(name) else {
             let message = if sig.param_index.contains_key(name) {

@@ -179,11 +179,18 @@ pub(crate) struct Lexer<'s> {
 impl<'s> Lexer<'s> {
     /// A lexer at the start of `src`; `file` names it in errors.
     pub(crate) fn new(src: &'s str, file: &'s str) -> Self {
-        Lexer { src, file, pos: 0, line: 1, col: 1, peeked: None }
+        // A UTF-8 byte-order mark (as some editors write) is not part of the program.
+        let pos = if src.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+        Lexer { src, file, pos, line: 1, col: 1, peeked: None }
     }
 
     /// An error at `line:col` of this file.
-    pub(crate) fn error_at(&self, line: usize, col: usize, message: impl Into<String>) -> Qasm2Error {
+    pub(crate) fn error_at(
+        &self,
+        line: usize,
+        col: usize,
+        message: impl Into<String>,
+    ) -> Qasm2Error {
         Qasm2Error::new(self.file, line, col, message)
     }
 
@@ -319,12 +326,22 @@ impl<'s> Lexer<'s> {
                     self.bump();
                     Sym::EqEq
                 } else {
-                    return Err(self.error_at(line, col, "expected '==', found '=' (OpenQASM 2 has no assignment)"));
+                    return Err(self.error_at(
+                        line,
+                        col,
+                        "expected '==', found '=' (OpenQASM 2 has no assignment)",
+                    ));
                 }
             }
-            '0'..='9' | '.' => return self.number(start, line, col).map(|kind| Token { kind, line, col }),
-            'a'..='z' | 'A'..='Z' => return self.word(start, line, col).map(|kind| Token { kind, line, col }),
-            '"' | '\'' => return self.string(c, start, line, col).map(|kind| Token { kind, line, col }),
+            '0'..='9' | '.' => {
+                return self.number(start, line, col).map(|kind| Token { kind, line, col })
+            }
+            'a'..='z' | 'A'..='Z' => {
+                return self.word(start, line, col).map(|kind| Token { kind, line, col })
+            }
+            '"' | '\'' => {
+                return self.string(c, start, line, col).map(|kind| Token { kind, line, col })
+            }
             other => {
                 return Err(self.error_at(
                     line,
@@ -380,13 +397,19 @@ impl<'s> Lexer<'s> {
             }
             if !self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
                 let text = &self.src[start..self.pos];
-                return Err(self.error_at(line, col, format!("expected digits in the exponent of `{}`", clip(text))));
+                return Err(self.error_at(
+                    line,
+                    col,
+                    format!("expected digits in the exponent of `{}`", clip(text)),
+                ));
             }
             self.bump_while(|c| c.is_ascii_digit());
             is_real = true;
         }
         let text = &self.src[start..self.pos];
-        if let Some(c) = self.peek_char().filter(|&c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        if let Some(c) =
+            self.peek_char().filter(|&c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
             return Err(self.error_at(
                 self.line,
                 self.col,
@@ -396,17 +419,31 @@ impl<'s> Lexer<'s> {
         if is_real {
             Ok(Tok::Real(text))
         } else if text.len() > 1 && text.starts_with('0') {
-            Err(self.error_at(line, col, format!("integers cannot have leading zeros: `{}`", clip(text))))
+            Err(self.error_at(
+                line,
+                col,
+                format!("integers cannot have leading zeros: `{}`", clip(text)),
+            ))
         } else {
             Ok(Tok::Int(text))
         }
     }
 
-    fn string(&mut self, quote: char, start: usize, line: usize, col: usize) -> Result<Tok<'s>, Qasm2Error> {
+    fn string(
+        &mut self,
+        quote: char,
+        start: usize,
+        line: usize,
+        col: usize,
+    ) -> Result<Tok<'s>, Qasm2Error> {
         loop {
             match self.peek_char() {
                 None | Some('\n' | '\r') => {
-                    return Err(self.error_at(line, col, "unterminated string (strings end on the same line)"))
+                    return Err(self.error_at(
+                        line,
+                        col,
+                        "unterminated string (strings end on the same line)",
+                    ))
                 }
                 Some(c) if c == quote => {
                     self.bump();
@@ -464,6 +501,13 @@ mod tests {
         lx.next_token().unwrap();
         let t = lx.next_token().unwrap();
         assert_eq!((t.line, t.col, t.kind), (2, 2, Tok::Ident("q")));
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let mut lx = Lexer::new("\u{feff}qreg", "t");
+        let t = lx.next_token().unwrap();
+        assert_eq!((t.line, t.col, t.kind), (1, 1, Tok::Keyword(Keyword::Qreg)));
     }
 
     #[test]

@@ -44,9 +44,12 @@ use crate::circuit::Circuit;
 pub struct ParseOptions {
     /// Most qubits plus classical bits the circuit may declare (default 2^20).
     pub max_bits: usize,
-    /// Most work the program may expand to after broadcasting, counted per
-    /// instruction as 1 + its qubits + its classical bits + its parameter
-    /// expression nodes (default 2^23, a few hundred MiB of circuit at most).
+    /// Most work the program may expand to (default 2^23, a few hundred MiB
+    /// of circuit at most). Each instruction, after broadcasting, counts 1 +
+    /// its qubits + its classical bits + its parameter expression nodes, plus,
+    /// for a user gate, the number of operations its full expansion
+    /// ([`Circuit::flatten`]) produces — so that nested definitions cannot
+    /// make a short program flatten into an exponentially large circuit.
     pub max_operations: usize,
     /// Deepest nesting of a parameter expression (default 256).
     pub max_expr_depth: usize,
@@ -79,7 +82,11 @@ pub fn parse(source: &str, filename: &str) -> Result<Circuit, Qasm2Error> {
 
 /// Parses with explicit options. With `options.include_files`, includes are
 /// resolved relative to the directory of `filename`.
-pub fn parse_with(source: &str, filename: &str, options: &ParseOptions) -> Result<Circuit, Qasm2Error> {
+pub fn parse_with(
+    source: &str,
+    filename: &str,
+    options: &ParseOptions,
+) -> Result<Circuit, Qasm2Error> {
     parse::parse_program(source, filename, options)
 }
 
@@ -92,6 +99,7 @@ pub fn parse_file(path: &Path) -> Result<Circuit, Qasm2Error> {
 /// [`parse_file`] with explicit options.
 pub fn parse_file_with(path: &Path, options: &ParseOptions) -> Result<Circuit, Qasm2Error> {
     let name = path.display().to_string();
-    let source = parse::read_source(path).map_err(|why| Qasm2Error::without_position(&name, why))?;
+    let source =
+        parse::read_source(path).map_err(|why| Qasm2Error::without_position(&name, why))?;
     parse_with(&source, &name, options)
 }

@@ -76,6 +76,9 @@ pub(super) struct Parser<'o> {
     pub(super) symbols: HashMap<String, Symbol>,
     qelib1: bool,
     cost: usize,
+    /// For each gate definition, how many operations its full expansion
+    /// (`Circuit::flatten`) yields, saturating: nesting doubles it per level.
+    pub(super) expansion: Vec<usize>,
     /// Canonical paths of the files being parsed, outermost first.
     includes: Vec<PathBuf>,
 }
@@ -84,22 +87,31 @@ pub(super) struct Parser<'o> {
 pub(super) fn read_source(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!("the file is not valid UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to())
+        format!(
+            "the file is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 
 /// Parses a whole program.
-pub(super) fn parse_program(source: &str, file: &str, opts: &ParseOptions) -> Result<Circuit, Qasm2Error> {
+pub(super) fn parse_program(
+    source: &str,
+    file: &str,
+    opts: &ParseOptions,
+) -> Result<Circuit, Qasm2Error> {
     let mut p = Parser {
         opts,
         circuit: Circuit::empty(),
         symbols: HashMap::new(),
         qelib1: false,
         cost: 0,
+        expansion: vec![],
         includes: vec![],
     };
     p.symbols.insert("U".into(), Symbol::Gate(GateRef::Standard(StandardGate::U), Origin::Builtin));
-    p.symbols.insert("CX".into(), Symbol::Gate(GateRef::Standard(StandardGate::Cx), Origin::Builtin));
+    p.symbols
+        .insert("CX".into(), Symbol::Gate(GateRef::Standard(StandardGate::Cx), Origin::Builtin));
     let dir = opts.include_files.then(|| Path::new(file).parent().map(Path::to_path_buf)).flatten();
     if opts.include_files {
         if let Ok(canon) = std::fs::canonicalize(file) {
@@ -119,7 +131,13 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 impl Parser<'_> {
-    fn parse_source(&mut self, src: &str, file: &str, dir: Option<&Path>, main: bool) -> Result<(), Qasm2Error> {
+    fn parse_source(
+        &mut self,
+        src: &str,
+        file: &str,
+        dir: Option<&Path>,
+        main: bool,
+    ) -> Result<(), Qasm2Error> {
         let mut lx = Lexer::new(src, file);
         self.header(&mut lx, main)?;
         loop {
@@ -137,7 +155,9 @@ impl Parser<'_> {
                 Tok::Keyword(Keyword::If) => self.conditional(&mut lx)?,
                 Tok::Keyword(Keyword::Barrier) => self.barrier(&mut lx)?,
                 Tok::Keyword(Keyword::OpenQasm) => {
-                    return Err(lx.error(&t, "`OPENQASM` may only appear once, as the first statement"))
+                    return Err(
+                        lx.error(&t, "`OPENQASM` may only appear once, as the first statement")
+                    )
                 }
                 _ => self.quantum_op(&mut lx, None)?,
             }
@@ -155,12 +175,17 @@ impl Parser<'_> {
             Tok::Int(text) | Tok::Real(text) => {
                 let ok = match text.split_once('.') {
                     None => text == "2",
-                    Some((major, minor)) => major == "2" && !minor.is_empty() && minor.bytes().all(|b| b == b'0'),
+                    Some((major, minor)) => {
+                        major == "2" && !minor.is_empty() && minor.bytes().all(|b| b == b'0')
+                    }
                 };
                 if !ok {
                     return Err(lx.error(
                         &v,
-                        format!("unsupported OpenQASM version `{}` (only 2.0 is supported)", clip(text)),
+                        format!(
+                            "unsupported OpenQASM version `{}` (only 2.0 is supported)",
+                            clip(text)
+                        ),
                     ));
                 }
             }
@@ -171,7 +196,10 @@ impl Parser<'_> {
     }
 
     /// An identifier or "expected {what}, found …".
-    pub(super) fn ident<'s>(lx: &mut Lexer<'s>, what: &str) -> Result<(&'s str, Token<'s>), Qasm2Error> {
+    pub(super) fn ident<'s>(
+        lx: &mut Lexer<'s>,
+        what: &str,
+    ) -> Result<(&'s str, Token<'s>), Qasm2Error> {
         let t = lx.next_token()?;
         match t.kind {
             Tok::Ident(name) => Ok((name, t)),
@@ -216,20 +244,35 @@ impl Parser<'_> {
         if self.includes.len() >= self.opts.max_include_depth {
             return Err(lx.error(
                 &t,
-                format!("cannot include `{}`: includes are nested too deeply (the limit is {})", clip(name), self.opts.max_include_depth),
+                format!(
+                    "cannot include `{}`: includes are nested too deeply (the limit is {})",
+                    clip(name),
+                    self.opts.max_include_depth
+                ),
             ));
         }
         let path = match dir {
             Some(d) => d.join(name),
             None => PathBuf::from(name),
         };
-        let canon = std::fs::canonicalize(&path)
-            .map_err(|e| lx.error(&t, format!("cannot include `{}` ({}): {e}", clip(name), path.display())))?;
-        if self.includes.contains(&canon) {
-            return Err(lx.error(&t, format!("include cycle: `{}` is already being included", clip(name))));
+        let canon = std::fs::canonicalize(&path).map_err(|e| {
+            lx.error(&t, format!("cannot include `{}` ({}): {e}", clip(name), path.display()))
+        })?;
+        if !canon.is_file() {
+            // Devices and pipes could stream forever; includes are ordinary files.
+            return Err(lx.error(
+                &t,
+                format!("cannot include `{}` ({}): not a regular file", clip(name), path.display()),
+            ));
         }
-        let text = read_source(&canon)
-            .map_err(|why| lx.error(&t, format!("cannot include `{}` ({}): {why}", clip(name), path.display())))?;
+        if self.includes.contains(&canon) {
+            return Err(
+                lx.error(&t, format!("include cycle: `{}` is already being included", clip(name)))
+            );
+        }
+        let text = read_source(&canon).map_err(|why| {
+            lx.error(&t, format!("cannot include `{}` ({}): {why}", clip(name), path.display()))
+        })?;
         let file = path.display().to_string();
         self.includes.push(canon);
         let result = self.parse_source(&text, &file, path.parent(), false);
@@ -246,10 +289,16 @@ impl Parser<'_> {
             if let Some(s) = self.symbols.get(name) {
                 return Err(lx.error(
                     t,
-                    format!("cannot include `qelib1.inc`: `{name}` is already defined ({})", s.describe()),
+                    format!(
+                        "cannot include `qelib1.inc`: `{name}` is already defined ({})",
+                        s.describe()
+                    ),
                 ));
             }
-            self.symbols.insert(name.to_string(), Symbol::Gate(GateRef::Standard(def.gate), Origin::Qelib1));
+            self.symbols.insert(
+                name.to_string(),
+                Symbol::Gate(GateRef::Standard(def.gate), Origin::Qelib1),
+            );
         }
         self.qelib1 = true;
         Ok(())
@@ -266,10 +315,14 @@ impl Parser<'_> {
         lx.expect(Sym::RBracket)?;
         lx.expect(Sym::Semicolon)?;
         if let Some(s) = self.symbols.get(name) {
-            return Err(lx.error(&name_tok, format!("`{}` is already defined ({})", clip(name), s.describe())));
+            return Err(lx.error(
+                &name_tok,
+                format!("`{}` is already defined ({})", clip(name), s.describe()),
+            ));
         }
         let used = self.circuit.num_qubits() + self.circuit.num_clbits();
-        let size = text.parse::<usize>().ok().filter(|&n| n <= self.opts.max_bits.saturating_sub(used));
+        let size =
+            text.parse::<usize>().ok().filter(|&n| n <= self.opts.max_bits.saturating_sub(used));
         let Some(size) = size else {
             return Err(lx.error(
                 &size_tok,
@@ -283,9 +336,16 @@ impl Parser<'_> {
             ));
         };
         if size == 0 {
-            return Err(lx.error(&size_tok, format!("register `{}` must have at least one bit", clip(name))));
+            return Err(lx.error(
+                &size_tok,
+                format!("register `{}` must have at least one bit", clip(name)),
+            ));
         }
-        let added = if quantum { self.circuit.add_qreg(name, size) } else { self.circuit.add_creg(name, size) };
+        let added = if quantum {
+            self.circuit.add_qreg(name, size)
+        } else {
+            self.circuit.add_creg(name, size)
+        };
         let index = added.map_err(|e| lx.error(&name_tok, e.to_string()))?;
         let symbol = if quantum { Symbol::Qreg(index) } else { Symbol::Creg(index) };
         self.symbols.insert(name.to_string(), symbol);
@@ -349,18 +409,36 @@ impl Parser<'_> {
         if params.len() != expected {
             return Err(lx.error(
                 name_tok,
-                format!("`{}` takes {}, found {}", clip(name), plural(expected, "parameter"), params.len()),
+                format!(
+                    "`{}` takes {}, found {}",
+                    clip(name),
+                    plural(expected, "parameter"),
+                    params.len()
+                ),
             ));
         }
         Ok(params)
     }
 
-    pub(super) fn arity_error(lx: &Lexer<'_>, t: &Token<'_>, name: &str, expected: usize, found: usize) -> Qasm2Error {
-        lx.error(t, format!("`{}` takes {}, found {found}", clip(name), plural(expected, "qubit argument")))
+    pub(super) fn arity_error(
+        lx: &Lexer<'_>,
+        t: &Token<'_>,
+        name: &str,
+        expected: usize,
+        found: usize,
+    ) -> Qasm2Error {
+        lx.error(
+            t,
+            format!("`{}` takes {}, found {found}", clip(name), plural(expected, "qubit argument")),
+        )
     }
 
     /// A qubit or quantum register at circuit level.
-    fn operand<'s>(&self, lx: &mut Lexer<'s>, quantum: bool) -> Result<(Operand, Token<'s>), Qasm2Error> {
+    fn operand<'s>(
+        &self,
+        lx: &mut Lexer<'s>,
+        quantum: bool,
+    ) -> Result<(Operand, Token<'s>), Qasm2Error> {
         let (what, kind) = if quantum {
             ("a qubit or quantum register", "quantum register")
         } else {
@@ -370,11 +448,14 @@ impl Parser<'_> {
         let reg = match (self.symbols.get(name), quantum) {
             (Some(Symbol::Qreg(r)), true) | (Some(Symbol::Creg(r)), false) => *r,
             (Some(s), _) => {
-                return Err(lx.error(&t, format!("`{}` is {}, not a {kind}", clip(name), s.describe())))
+                return Err(
+                    lx.error(&t, format!("`{}` is {}, not a {kind}", clip(name), s.describe()))
+                )
             }
             (None, _) => return Err(lx.error(&t, format!("undefined {kind} `{}`", clip(name)))),
         };
-        let register = if quantum { &self.circuit.qregs()[reg] } else { &self.circuit.cregs()[reg] };
+        let register =
+            if quantum { &self.circuit.qregs()[reg] } else { &self.circuit.cregs()[reg] };
         if lx.accept(Sym::LBracket)?.is_none() {
             return Ok((Operand::Reg(reg), t));
         }
@@ -384,10 +465,17 @@ impl Parser<'_> {
         };
         lx.expect(Sym::RBracket)?;
         match text.parse::<usize>() {
-            Ok(index) if index < register.size => Ok((Operand::Bit { index: register.start + index, reg }, t)),
+            Ok(index) if index < register.size => {
+                Ok((Operand::Bit { index: register.start + index, reg }, t))
+            }
             _ => Err(lx.error(
                 &i,
-                format!("index {} is out of range for register `{}` of size {}", clip(text), register.name, register.size),
+                format!(
+                    "index {} is out of range for register `{}` of size {}",
+                    clip(text),
+                    register.name,
+                    register.size
+                ),
             )),
         }
     }
@@ -425,8 +513,8 @@ impl Parser<'_> {
             return Err(lx.error(
                 t,
                 format!(
-                    "the circuit is too large: it expands to more than {} operations (qubits, bits and \
-                     parameters of all instructions after broadcasting)",
+                    "the circuit is too large: it expands to more than {} operations after \
+                     broadcasting and gate expansion",
                     self.opts.max_operations
                 ),
             ));
@@ -438,13 +526,19 @@ impl Parser<'_> {
         self.circuit.push(inst).map_err(|e| lx.error(t, e.to_string()))
     }
 
-    fn quantum_op(&mut self, lx: &mut Lexer<'_>, cond: Option<Condition>) -> Result<(), Qasm2Error> {
+    fn quantum_op(
+        &mut self,
+        lx: &mut Lexer<'_>,
+        cond: Option<Condition>,
+    ) -> Result<(), Qasm2Error> {
         let t = lx.peek()?;
         match t.kind {
             Tok::Ident(_) => self.gate_call(lx, cond),
             Tok::Keyword(Keyword::Measure) => self.measure(lx, cond),
             Tok::Keyword(Keyword::Reset) => self.reset(lx, cond),
-            _ if cond.is_some() => Err(lx.expected("a gate call, `measure` or `reset` after `if (...)`", &t)),
+            _ if cond.is_some() => {
+                Err(lx.expected("a gate call, `measure` or `reset` after `if (...)`", &t))
+            }
             _ => Err(lx.expected("a statement", &t)),
         }
     }
@@ -466,7 +560,12 @@ impl Parser<'_> {
         }
         let width = self.broadcast_width(lx, name, &args)?;
         let nodes: usize = params.iter().map(expr_nodes).sum();
-        self.charge(lx, &name_tok, width.saturating_mul(1 + nq + nodes))?;
+        let expansion = match gate {
+            GateRef::Custom(i) => self.expansion.get(i).copied().unwrap_or(0),
+            GateRef::Standard(_) => 0,
+        };
+        let unit = (1 + nq + nodes).saturating_add(expansion);
+        self.charge(lx, &name_tok, width.saturating_mul(unit))?;
         for i in 0..width {
             let qubits = args.iter().map(|(op, _)| self.bit(*op, i, true)).collect();
             let op = Operation::Gate { gate, params: params.clone() };
@@ -477,7 +576,12 @@ impl Parser<'_> {
 
     /// Checks a gate call's operands: registers of one size, no qubit twice.
     /// Returns how many instructions the call expands to.
-    fn broadcast_width(&self, lx: &Lexer<'_>, name: &str, args: &[(Operand, Token<'_>)]) -> Result<usize, Qasm2Error> {
+    fn broadcast_width(
+        &self,
+        lx: &Lexer<'_>,
+        name: &str,
+        args: &[(Operand, Token<'_>)],
+    ) -> Result<usize, Qasm2Error> {
         let mut width: Option<(usize, usize)> = None;
         let (mut regs, mut bits, mut bit_regs) = (HashSet::new(), HashSet::new(), HashSet::new());
         for &(op, t) in args {
@@ -491,7 +595,11 @@ impl Parser<'_> {
             if duplicate {
                 return Err(lx.error(
                     &t,
-                    format!("duplicate qubit argument `{}` in call to `{}`", self.operand_name(op, true), clip(name)),
+                    format!(
+                        "duplicate qubit argument `{}` in call to `{}`",
+                        self.operand_name(op, true),
+                        clip(name)
+                    ),
                 ));
             }
             if let (Operand::Reg(r), Some(size)) = (op, self.reg_size(op, true)) {
@@ -500,13 +608,13 @@ impl Parser<'_> {
                         return Err(lx.error(
                             &t,
                             format!(
-                                "cannot broadcast `{}`: register `{}` has {} but register `{}` has {}",
-                                clip(name),
-                                self.circuit.qregs()[first].name,
-                                plural(w, "qubit"),
-                                self.circuit.qregs()[r].name,
-                                plural(size, "qubit")
-                            ),
+                            "cannot broadcast `{}`: register `{}` has {} but register `{}` has {}",
+                            clip(name),
+                            self.circuit.qregs()[first].name,
+                            plural(w, "qubit"),
+                            self.circuit.qregs()[r].name,
+                            plural(size, "qubit")
+                        ),
                         ))
                     }
                     Some(_) => {}
@@ -528,7 +636,9 @@ impl Parser<'_> {
             (Some(a), Some(b)) if a == b => a,
             (qs, cs) => {
                 let side = |op, quantum, size: Option<usize>, unit| match size {
-                    Some(n) => format!("`{}` has {}", self.operand_name(op, quantum), plural(n, unit)),
+                    Some(n) => {
+                        format!("`{}` has {}", self.operand_name(op, quantum), plural(n, unit))
+                    }
                     None => format!("`{}` is a single bit", self.operand_name(op, quantum)),
                 };
                 return Err(lx.error(
@@ -561,7 +671,12 @@ impl Parser<'_> {
         let width = self.reg_size(q, true).unwrap_or(1);
         self.charge(lx, &kw, width.saturating_mul(2))?;
         for i in 0..width {
-            let inst = Instruction { op: Operation::Reset, qubits: vec![self.bit(q, i, true)], clbits: vec![], condition: cond };
+            let inst = Instruction {
+                op: Operation::Reset,
+                qubits: vec![self.bit(q, i, true)],
+                clbits: vec![],
+                condition: cond,
+            };
             self.push(lx, &kw, inst)?;
         }
         Ok(())
@@ -596,7 +711,11 @@ impl Parser<'_> {
         if qubits.is_empty() {
             return Ok(());
         }
-        self.push(lx, &kw, Instruction { op: Operation::Barrier, qubits, clbits: vec![], condition: None })
+        self.push(
+            lx,
+            &kw,
+            Instruction { op: Operation::Barrier, qubits, clbits: vec![], condition: None },
+        )
     }
 
     /// `if (creg == value) op;`
@@ -607,9 +726,14 @@ impl Parser<'_> {
         let creg = match self.symbols.get(name) {
             Some(Symbol::Creg(r)) => *r,
             Some(s) => {
-                return Err(lx.error(&t, format!("`{}` is {}, not a classical register", clip(name), s.describe())))
+                return Err(lx.error(
+                    &t,
+                    format!("`{}` is {}, not a classical register", clip(name), s.describe()),
+                ))
             }
-            None => return Err(lx.error(&t, format!("undefined classical register `{}`", clip(name)))),
+            None => {
+                return Err(lx.error(&t, format!("undefined classical register `{}`", clip(name))))
+            }
         };
         lx.expect(Sym::EqEq)?;
         let v = lx.next_token()?;

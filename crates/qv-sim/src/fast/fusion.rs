@@ -122,16 +122,33 @@ pub fn plan(gates: &[GateOp], num_qubits: usize, limits: FusionLimits) -> Plan {
                 None => new_block(&mut blocks),
             }
         } else {
-            for &b in &owners {
-                let blk = blocks[b].take().expect("owners are open");
-                for &q in &blk.qubits {
-                    owner[q] = None;
-                }
-                out.push(finish(blk));
-            }
+            // The gate opens a new block. Owners that still fit (smallest
+            // first) join it; the rest are emitted. Open blocks own disjoint
+            // qubits, so emitting some before the merged ones is safe.
             union = phys.clone();
             union.sort_unstable();
-            new_block(&mut blocks)
+            let target = new_block(&mut blocks);
+            let mut by_width = owners.clone();
+            by_width.sort_by_key(|&b| blocks[b].as_ref().map_or(0, |blk| blk.qubits.len()));
+            for b in by_width {
+                let blk = blocks[b].take().expect("owners are open");
+                let mut joined: Vec<usize> = union.iter().chain(&blk.qubits).copied().collect();
+                joined.sort_unstable();
+                joined.dedup();
+                let limit = if diagonal && blk.diagonal { limits.max_diagonal } else { limits.max_dense };
+                if limits.max_dense > 0 && joined.len() <= limit.max(phys.len()) {
+                    union = joined;
+                    let into = blocks[target].as_mut().expect("just created");
+                    into.gates.extend(blk.gates);
+                    into.diagonal &= blk.diagonal;
+                } else {
+                    for &q in &blk.qubits {
+                        owner[q] = None;
+                    }
+                    out.push(finish(blk));
+                }
+            }
+            target
         };
         let blk = blocks[target].get_or_insert_with(|| Block {
             qubits: vec![],
@@ -157,6 +174,7 @@ pub fn plan(gates: &[GateOp], num_qubits: usize, limits: FusionLimits) -> Plan {
 }
 
 fn new_block(blocks: &mut Vec<Option<Block>>) -> usize {
+    // Blocks merged into another leave `None` behind; reuse is not worth the bookkeeping.
     blocks.push(Some(Block { qubits: vec![], gates: vec![], diagonal: true }));
     blocks.len() - 1
 }

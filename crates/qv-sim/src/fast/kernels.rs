@@ -34,7 +34,7 @@ impl<F> SendPtr<F> {
 
 /// Inserts a zero bit at each of the ascending positions `targets`.
 #[inline(always)]
-fn insert_zeros(mut r: usize, targets: &[usize]) -> usize {
+pub(super) fn insert_zeros(mut r: usize, targets: &[usize]) -> usize {
     for &t in targets {
         let low = r & ((1usize << t) - 1);
         r = ((r >> t) << (t + 1)) | low;
@@ -163,12 +163,94 @@ fn dense_fixed<F: Real, const K: usize, const D: usize>(
     for (j, o) in offsets.iter_mut().enumerate() {
         *o = qv_circuit::matrix::deposit_bits(j, &targets);
     }
-    let m = Split::<F, D>::new(matrix);
     let ptr = SendPtr(amps.as_mut_ptr());
     let groups = amps.len() >> K;
+    #[cfg(target_arch = "x86_64")]
+    if D >= 4
+        && std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>()
+        && std::arch::is_x86_feature_detected!("avx512f")
+    {
+        let packed = super::avx512::PackedMatrix4::<D>::new(matrix);
+        let ptr = SendPtr(ptr.0 as *mut Complex<f64>);
+        for_ranges(num_qubits, groups, threads, |s, e| {
+            // SAFETY: AVX-512F detected; F is f64; groups s..e are this range's alone
+            // and every group index maps inside the state.
+            unsafe { dense_avx512::<D>(ptr, &targets, &offsets, &packed, s, e) }
+        });
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if D >= 2
+        && std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>()
+        && std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma")
+    {
+        let packed = super::avx2::PackedMatrix::<D>::new(matrix);
+        let ptr = SendPtr(ptr.0 as *mut Complex<f64>);
+        for_ranges(num_qubits, groups, threads, |s, e| {
+            // SAFETY: AVX2/FMA detected; F is f64; groups s..e are this range's alone
+            // and every group index maps inside the state.
+            unsafe { dense_avx2::<D>(ptr, &targets, &offsets, &packed, s, e) }
+        });
+        return;
+    }
+    let m = Split::<F, D>::new(matrix);
     for_ranges(num_qubits, groups, threads, |s, e| {
         dense_range::<F, K, D>(ptr, &targets, &offsets, &m, s, e)
     });
+}
+
+/// Dispatches to the AVX2 kernel with the row-pair count for `D`.
+///
+/// # Safety
+/// As [`super::avx2::apply_range`].
+#[cfg(target_arch = "x86_64")]
+unsafe fn dense_avx2<const D: usize>(
+    ptr: SendPtr<f64>,
+    targets: &[usize],
+    offsets: &[usize; D],
+    m: &super::avx2::PackedMatrix<D>,
+    s: usize,
+    e: usize,
+) {
+    use super::avx2::apply_range;
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match D {
+            2 => apply_range::<D, 1>(ptr.0, targets, offsets, m, s, e),
+            4 => apply_range::<D, 2>(ptr.0, targets, offsets, m, s, e),
+            8 => apply_range::<D, 4>(ptr.0, targets, offsets, m, s, e),
+            16 => apply_range::<D, 8>(ptr.0, targets, offsets, m, s, e),
+            32 => apply_range::<D, 16>(ptr.0, targets, offsets, m, s, e),
+            _ => apply_range::<D, 32>(ptr.0, targets, offsets, m, s, e),
+        }
+    }
+}
+
+/// Dispatches to the AVX-512 kernel with the row-quad count for `D`.
+///
+/// # Safety
+/// As [`super::avx512::apply_range`].
+#[cfg(target_arch = "x86_64")]
+unsafe fn dense_avx512<const D: usize>(
+    ptr: SendPtr<f64>,
+    targets: &[usize],
+    offsets: &[usize; D],
+    m: &super::avx512::PackedMatrix4<D>,
+    s: usize,
+    e: usize,
+) {
+    use super::avx512::apply_range;
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match D {
+            4 => apply_range::<D, 1>(ptr.0, targets, offsets, m, s, e),
+            8 => apply_range::<D, 2>(ptr.0, targets, offsets, m, s, e),
+            16 => apply_range::<D, 4>(ptr.0, targets, offsets, m, s, e),
+            32 => apply_range::<D, 8>(ptr.0, targets, offsets, m, s, e),
+            _ => apply_range::<D, 16>(ptr.0, targets, offsets, m, s, e),
+        }
+    }
 }
 
 /// Applies a dense unitary on ascending `qubits` (at most 6).

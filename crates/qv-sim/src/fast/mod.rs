@@ -6,6 +6,10 @@
 //! Qubit swaps are relabellings recorded in [`FastState::layout`], undone once
 //! by [`FastState::into_logical`] or folded into index mapping when sampling.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 pub mod fusion;
 pub mod kernels;
 pub mod real;

@@ -1,1 +1,0 @@
-//! target (being written).

@@ -1,0 +1,42 @@
+//! Prints the fusion plan of an OpenQASM 2 file: passes by kind and width.
+//!
+//! `cargo run --release -p qv-sim --example plan -- FILE [MAX_DENSE] [MAX_DIAGONAL]`
+
+use std::collections::BTreeMap;
+
+use qv_circuit::{GateRef, Operation};
+use qv_sim::fast::{fusion, FusedOp, FusionLimits, GateOp};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).ok_or("usage: plan FILE [MAX_DENSE] [MAX_DIAGONAL]")?;
+    let mut limits = FusionLimits::default();
+    if let Some(k) = args.get(2) {
+        limits.max_dense = k.parse()?;
+    }
+    if let Some(k) = args.get(3) {
+        limits.max_diagonal = k.parse()?;
+    }
+    let circuit = qv_circuit::qasm2::parse_file(std::path::Path::new(path))?.flatten()?;
+    let mut gates = Vec::new();
+    for inst in circuit.instructions() {
+        if let Operation::Gate { gate: GateRef::Standard(g), params } = &inst.op {
+            let values: Vec<f64> = params.iter().map(|p| p.eval_const()).collect::<Result<_, _>>()?;
+            gates.push(GateOp { matrix: g.matrix(&values), qubits: inst.qubits.clone() });
+        }
+    }
+    let plan = fusion::plan(&gates, circuit.num_qubits(), limits);
+    let mut hist: BTreeMap<(&str, usize), usize> = BTreeMap::new();
+    for op in &plan.ops {
+        let key = match op {
+            FusedOp::Dense { qubits, .. } => ("dense", qubits.len()),
+            FusedOp::Diagonal { qubits, .. } => ("diagonal", qubits.len()),
+        };
+        *hist.entry(key).or_default() += 1;
+    }
+    println!("{} gates -> {} passes ({limits:?})", gates.len(), plan.ops.len());
+    for ((kind, k), count) in hist {
+        println!("  {kind:8} k={k:2}: {count}");
+    }
+    Ok(())
+}

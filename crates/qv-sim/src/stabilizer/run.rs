@@ -1,0 +1,256 @@
+//! Sampling shots of a Clifford circuit: [`Sampler`] and [`run`].
+//!
+//! A [`Sampler`] is compiled once per circuit (like Stim's
+//! `compile_sampler`): the circuit is lowered and checked, one reference shot
+//! is simulated on the tableau, and the result is a frame program. Shots are
+//! then taken in batches of `BATCH_SHOTS`, each batch on its own generator
+//! (seeded from the run seed and the batch index, so a seed gives the same
+//! shots whatever the thread count), batches spread over threads with rayon.
+//! Circuits with classically conditioned non-Pauli operations cannot be
+//! expressed as frames; they fall back to simulating each shot on its own
+//! tableau, still in the same batches.
+
+use std::time::Instant;
+
+use qv_circuit::Circuit;
+use rayon::prelude::*;
+
+use super::exec::{execute, Mode};
+use super::frame::{BatchScratch, FrameProgram, OpNoise, Reference, BATCH_SHOTS};
+use super::lower::{StabKind, StabProgram};
+use super::noise::{PauliNoise, Rng};
+use super::shots::{KeyFormat, ShotBits, Tally};
+use super::tableau::Tableau;
+use crate::backend::Backend;
+use crate::error::SimError;
+use crate::memory::available_memory_bytes;
+use crate::run::{check_shots, RunConfig, RunResult};
+
+/// How shots are produced.
+#[derive(Debug)]
+enum Engine {
+    /// Pauli frames relative to one reference shot.
+    Frames(FrameProgram),
+    /// One tableau simulation per shot.
+    PerShot,
+}
+
+/// A circuit compiled for repeated sampling.
+#[derive(Debug)]
+pub struct Sampler {
+    program: StabProgram,
+    noise: Vec<OpNoise>,
+    engine: Engine,
+}
+
+impl Sampler {
+    /// Compiles a noiseless sampler; fails on non-Clifford gates.
+    pub fn new(circuit: &Circuit) -> Result<Self, SimError> {
+        Self::with_noise(circuit, None, None)
+    }
+
+    /// Compiles a sampler with Pauli noise. `max_memory_bytes` bounds the
+    /// tableau (default: the memory the machine reports as available).
+    pub fn with_noise(
+        circuit: &Circuit,
+        noise: Option<&PauliNoise>,
+        max_memory_bytes: Option<u64>,
+    ) -> Result<Self, SimError> {
+        let program = StabProgram::lower(circuit)?;
+        let n = program.num_qubits();
+        check_memory(n, program.num_clbits(), max_memory_bytes)?;
+        let noise = match noise {
+            Some(model) => resolve_noise(&program, model)?,
+            None => Vec::new(),
+        };
+        let per_shot = program.ops.iter().any(|op| op.condition.is_some() && op.pauli().is_none());
+        let engine = if per_shot {
+            Engine::PerShot
+        } else {
+            let mut reference = Reference {
+                outcomes: vec![false; program.ops.len()],
+                held: vec![true; program.ops.len()],
+            };
+            let mut tab = Tableau::new(n);
+            let mut clbits = vec![false; program.num_clbits()];
+            execute(&program, &[], &mut tab, &mut clbits, Mode::Reference(&mut reference));
+            Engine::Frames(FrameProgram::compile(&program, &reference, &noise))
+        };
+        Ok(Self { program, noise, engine })
+    }
+
+    /// Number of classical bits per shot.
+    pub fn num_clbits(&self) -> usize {
+        self.program.num_clbits()
+    }
+
+    /// Whether shots come from the Pauli-frame sampler (`false`: one tableau
+    /// simulation per shot, for classically conditioned non-Pauli operations).
+    pub fn uses_frames(&self) -> bool {
+        matches!(self.engine, Engine::Frames(_))
+    }
+
+    /// Takes `shots` shots, returning their classical bits packed shot-major.
+    /// `threads`: 0 uses every core.
+    pub fn sample(&self, shots: usize, seed: u64, threads: usize) -> ShotBits {
+        let words = self.num_clbits().div_ceil(64);
+        let batches = self.batches(shots, seed, threads, |rows, valid| rows[..valid * words].to_vec());
+        ShotBits::new(shots, self.num_clbits(), batches.concat())
+    }
+
+    /// Runs every batch covering `shots` shots and maps each batch's rows
+    /// (and its number of valid shots) with `f`, in batch order.
+    fn batches<T: Send>(
+        &self,
+        shots: usize,
+        seed: u64,
+        threads: usize,
+        f: impl Fn(&[u64], usize) -> T + Sync,
+    ) -> Vec<T> {
+        let count = shots.div_ceil(BATCH_SHOTS);
+        let work = || {
+            (0..count)
+                .into_par_iter()
+                .map_init(BatchScratch::default, |scratch, b| {
+                    let mut rng = Rng::new(seed, b as u64);
+                    let rows = self.run_batch(&mut rng, scratch);
+                    f(&rows, (shots - b * BATCH_SHOTS).min(BATCH_SHOTS))
+                })
+                .collect()
+        };
+        in_pool(threads, work)
+    }
+
+    /// `BATCH_SHOTS` shots, shot-major.
+    fn run_batch(&self, rng: &mut Rng, scratch: &mut BatchScratch) -> Vec<u64> {
+        match &self.engine {
+            Engine::Frames(frames) => frames.run_batch(rng, scratch),
+            Engine::PerShot => {
+                let (n, c) = (self.program.num_qubits(), self.num_clbits());
+                let words = c.div_ceil(64);
+                let mut rows = vec![0u64; BATCH_SHOTS * words];
+                let mut clbits = vec![false; c];
+                for s in 0..BATCH_SHOTS {
+                    clbits.fill(false);
+                    let mut tab = Tableau::new(n);
+                    execute(&self.program, &self.noise, &mut tab, &mut clbits, Mode::Shot(rng));
+                    let row = &mut rows[s * words..(s + 1) * words];
+                    for (j, _) in clbits.iter().enumerate().filter(|(_, &b)| b) {
+                        row[j / 64] |= 1 << (j % 64);
+                    }
+                }
+                rows
+            }
+        }
+    }
+}
+
+/// Runs `f` on a pool of `threads` threads (0: rayon's global pool).
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    if threads == 0 {
+        return f();
+    }
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
+/// Refuses tableaux (four padded `n`×`n` bit tables) that do not fit.
+fn check_memory(n: usize, clbits: usize, max_memory_bytes: Option<u64>) -> Result<(), SimError> {
+    let batch = (2 * n + clbits) as u64 * (BATCH_SHOTS as u64 / 8) * 2;
+    let needed = Tableau::bytes_for(n).saturating_add(batch);
+    match max_memory_bytes.or_else(available_memory_bytes) {
+        Some(available) if needed > available => Err(SimError::TooLargeFor {
+            needed,
+            available,
+            num_qubits: n,
+            what: "stabilizer tableau",
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The noise events of every op of `program`.
+fn resolve_noise(program: &StabProgram, model: &PauliNoise) -> Result<Vec<OpNoise>, SimError> {
+    program
+        .ops
+        .iter()
+        .map(|op| {
+            let mut nz = OpNoise::default();
+            match &op.kind {
+                StabKind::Gate { gate, qubits, .. } => nz.after = model.events(gate.name(), qubits)?,
+                StabKind::Measure { qubit, .. } => {
+                    nz.before = model.events("measure", &[*qubit])?;
+                    nz.readout = model.readout_for(*qubit)?;
+                }
+                StabKind::Reset { qubit } => nz.after = model.events("reset", &[*qubit])?,
+            }
+            Ok(nz)
+        })
+        .collect()
+}
+
+/// Runs `config.shots` shots of a Clifford circuit on the stabilizer backend.
+pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError> {
+    run_with_noise(circuit, config, None)
+}
+
+/// [`run`] with Pauli noise.
+pub fn run_with_noise(
+    circuit: &Circuit,
+    config: &RunConfig,
+    noise: Option<&PauliNoise>,
+) -> Result<RunResult, SimError> {
+    let start = Instant::now();
+    check_shots(circuit, config)?;
+    let sampler = Sampler::with_noise(circuit, noise, config.max_memory_bytes)?;
+    let seed = config.seed.unwrap_or_else(rand::random);
+    let has_measure =
+        sampler.program.ops.iter().any(|op| matches!(op.kind, StabKind::Measure { .. }));
+    let format = KeyFormat::new(&sampler.program.circuit);
+    let tally = if has_measure {
+        let shots = usize::try_from(config.shots).unwrap_or(usize::MAX);
+        let words = sampler.num_clbits().div_ceil(64);
+        let memory = config.memory.then_some(&format);
+        let parts = sampler.batches(shots, seed, config.threads, |rows, valid| {
+            Tally::of_rows(rows, words, valid, memory)
+        });
+        let empty = Tally { memory: config.memory.then(Vec::new), ..Tally::default() };
+        parts.into_iter().fold(empty, Tally::merge)
+    } else {
+        Tally { memory: config.memory.then(Vec::new), ..Tally::default() }
+    };
+    check_counts_size(&tally, format.width(), circuit.num_qubits(), config.max_memory_bytes)?;
+    Ok(RunResult {
+        counts: tally.keyed_counts(&format),
+        memory: tally.memory,
+        shots: config.shots,
+        seed,
+        num_qubits: circuit.num_qubits(),
+        num_clbits: circuit.num_clbits(),
+        time_taken: start.elapsed(),
+        backend: Backend::Stabilizer.name().to_string(),
+        backend_reason: String::new(),
+    })
+}
+
+/// Refuses to format more distinct outcomes than memory holds.
+fn check_counts_size(
+    tally: &Tally,
+    width: usize,
+    num_qubits: usize,
+    max_memory_bytes: Option<u64>,
+) -> Result<(), SimError> {
+    // Each entry: the key's characters plus String and tree node overhead.
+    let needed = (tally.counts.len() as u64).saturating_mul(width as u64 + 64);
+    match max_memory_bytes.or_else(available_memory_bytes) {
+        Some(available) if needed > available => Err(SimError::TooLargeFor {
+            needed,
+            available,
+            num_qubits,
+            what: "counts of every distinct outcome",
+        }),
+        _ => Ok(()),
+    }
+}
