@@ -160,6 +160,12 @@ pub enum CircuitError {
     /// An opaque gate has no body to execute.
     #[error("gate `{0}` is opaque: it has no definition, so it cannot be simulated")]
     Opaque(String),
+    /// Expanding custom gates would produce too many instructions.
+    #[error("expanding custom gates gives more than {max} instructions")]
+    TooLarge {
+        /// The limit.
+        max: usize,
+    },
     /// A parameter expression could not be evaluated.
     #[error("parameter of gate `{gate}`: {source}")]
     Param {
@@ -169,6 +175,10 @@ pub enum CircuitError {
         source: ExprError,
     },
 }
+
+/// Most instructions [`Circuit::flatten`] produces: nested custom gates can
+/// grow exponentially, so expansion stops with an error past this.
+pub const MAX_FLATTENED_INSTRUCTIONS: usize = 1 << 24;
 
 /// A quantum circuit.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -313,10 +323,8 @@ impl Circuit {
                 let name = self.gate_name(*gate).to_string();
                 arity("qubits", nq, inst.qubits.len(), &name)?;
                 arity("parameters", np, params.len(), &name)?;
-                for (i, q) in inst.qubits.iter().enumerate() {
-                    if inst.qubits[..i].contains(q) {
-                        return Err(CircuitError::DuplicateQubit { gate: name, qubit: *q });
-                    }
+                if let Some(qubit) = first_duplicate(&inst.qubits) {
+                    return Err(CircuitError::DuplicateQubit { gate: name, qubit });
                 }
             }
             Operation::Measure => {
@@ -408,6 +416,9 @@ impl Circuit {
     /// Expands every custom gate call into table gates, recursively. Errors on
     /// opaque gates and on parameters that do not evaluate to finite numbers.
     pub fn flatten(&self) -> Result<Circuit, CircuitError> {
+        if self.flattened_len() > MAX_FLATTENED_INSTRUCTIONS as u128 {
+            return Err(CircuitError::TooLarge { max: MAX_FLATTENED_INSTRUCTIONS });
+        }
         let mut out = Circuit {
             qregs: self.qregs.clone(),
             cregs: self.cregs.clone(),
@@ -434,6 +445,36 @@ impl Circuit {
             }
         }
         Ok(out)
+    }
+
+    /// Number of instructions [`Circuit::flatten`] would produce (saturating),
+    /// computed without expanding: each definition's size is counted once.
+    pub fn flattened_len(&self) -> u128 {
+        // Definitions only call earlier ones, so one forward sweep suffices.
+        let mut sizes: Vec<u128> = Vec::with_capacity(self.gate_definitions.len());
+        for def in &self.gate_definitions {
+            let size = def.body.as_ref().map_or(1, |body| {
+                body.iter().fold(0u128, |acc, op| {
+                    let n = match op {
+                        BodyOp::Gate { gate: GateRef::Custom(j), .. } => {
+                            sizes.get(*j).copied().unwrap_or(1)
+                        }
+                        _ => 1,
+                    };
+                    acc.saturating_add(n)
+                })
+            });
+            sizes.push(size);
+        }
+        self.instructions.iter().fold(0u128, |acc, inst| {
+            let n = match inst.op {
+                Operation::Gate { gate: GateRef::Custom(i), .. } => {
+                    sizes.get(i).copied().unwrap_or(1)
+                }
+                _ => 1,
+            };
+            acc.saturating_add(n)
+        })
     }
 
     fn eval_params(
@@ -546,6 +587,16 @@ impl Circuit {
         }
         true
     }
+}
+
+/// The first repeated entry (in order of its second appearance), in
+/// O(n log n) for long lists so wide user gates stay cheap to validate.
+fn first_duplicate(qubits: &[usize]) -> Option<usize> {
+    if qubits.len() <= 8 {
+        return qubits.iter().enumerate().find(|(i, q)| qubits[..*i].contains(q)).map(|(_, q)| *q);
+    }
+    let mut seen = std::collections::HashSet::with_capacity(qubits.len());
+    qubits.iter().copied().find(|q| !seen.insert(*q))
 }
 
 fn bit_name(regs: &[Register], index: usize) -> String {
@@ -688,5 +739,39 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(flat.instructions()[1].qubits, vec![1, 0]);
+    }
+
+    #[test]
+    fn flatten_stops_exponential_expansion() {
+        // g0 = h; g(k+1) = g(k) twice: 2^40 instructions if expanded.
+        let mut c = Circuit::new(1);
+        let mut prev = GateRef::Standard(StandardGate::H);
+        for k in 0..40 {
+            let call = BodyOp::Gate { gate: prev, params: vec![], qubits: vec![0] };
+            let def = GateDefinition {
+                name: format!("g{k}"),
+                params: vec![],
+                qubits: vec!["a".into()],
+                body: Some(vec![call.clone(), call]),
+            };
+            prev = GateRef::Custom(c.add_gate_definition(def));
+        }
+        c.push(Instruction {
+            op: Operation::Gate { gate: prev, params: vec![] },
+            qubits: vec![0],
+            clbits: vec![],
+            condition: None,
+        })
+        .unwrap();
+        assert_eq!(c.flatten().unwrap_err(), CircuitError::TooLarge { max: MAX_FLATTENED_INSTRUCTIONS });
+    }
+
+    #[test]
+    fn wide_duplicate_qubits_are_found() {
+        let mut qubits: Vec<usize> = (0..1000).collect();
+        assert_eq!(first_duplicate(&qubits), None);
+        qubits.push(500);
+        assert_eq!(first_duplicate(&qubits), Some(500));
+        assert_eq!(first_duplicate(&[3, 1, 3]), Some(3));
     }
 }

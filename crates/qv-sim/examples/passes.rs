@@ -27,7 +27,7 @@ fn run<F: Real>(n: usize, json: bool) {
     let bw = time(5, || kernels::scale(&mut amps, C64::from_polar(1.0, 0.1)));
     if json {
         let h = StandardGate::H.matrix(&[]);
-        let t = time(5, || kernels::apply_dense(&mut amps, n, &[n / 2], h.data(), threads));
+        let t = time(5, || kernels::apply_dense(&mut amps, n, &[n / 2], &[], h.data(), threads));
         println!(
             "{{\"qubits\": {n}, \"threads\": {threads}, \"bandwidth_gbs\": {}, \"h_pass_gbs\": {}}}",
             bytes / bw / 1e9,
@@ -39,13 +39,13 @@ fn run<F: Real>(n: usize, json: bool) {
     println!("  bandwidth (in-place scale): {:.2} GB/s  ({:.2} ms)", bytes / bw / 1e9, bw * 1e3);
     let h = StandardGate::H.matrix(&[]);
     for q in [0, 1, 5, n / 2, n - 1] {
-        let t = time(5, || kernels::apply_dense(&mut amps, n, &[q], h.data(), threads));
+        let t = time(5, || kernels::apply_dense(&mut amps, n, &[q], &[], h.data(), threads));
         println!("  h on q{q:<2}: {:7.2} ms  {:5.1}% of bandwidth", t * 1e3, 100.0 * bw / t);
     }
     for k in 2..=6usize {
         let qubits: Vec<usize> = (0..k).map(|i| 3 + 3 * i).collect();
         let m = qv_circuit::Matrix::identity(1 << k);
-        let t = time(3, || kernels::apply_dense(&mut amps, n, &qubits, m.data(), threads));
+        let t = time(3, || kernels::apply_dense(&mut amps, n, &qubits, &[], m.data(), threads));
         println!("  dense k={k}: {:7.2} ms  {:5.1}% of bandwidth", t * 1e3, 100.0 * bw / t);
     }
     let diag: Vec<C64> = (0..1 << 8).map(|i| C64::from_polar(1.0, i as f64)).collect();

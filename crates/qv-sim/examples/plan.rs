@@ -21,7 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut gates = Vec::new();
     for inst in circuit.instructions() {
         if let Operation::Gate { gate: GateRef::Standard(g), params } = &inst.op {
-            let values: Vec<f64> = params.iter().map(|p| p.eval_const()).collect::<Result<_, _>>()?;
+            let values: Vec<f64> =
+                params.iter().map(|p| p.eval_const()).collect::<Result<_, _>>()?;
             gates.push(GateOp { matrix: g.matrix(&values), qubits: inst.qubits.clone() });
         }
     }
@@ -29,6 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut hist: BTreeMap<(&str, usize), usize> = BTreeMap::new();
     for op in &plan.ops {
         let key = match op {
+            FusedOp::Dense { qubits, controls, .. } if !controls.is_empty() => {
+                ("controlled", qubits.len() + controls.len())
+            }
             FusedOp::Dense { qubits, .. } => ("dense", qubits.len()),
             FusedOp::Diagonal { qubits, .. } => ("diagonal", qubits.len()),
         };

@@ -51,13 +51,13 @@ impl<const D: usize> PackedMatrix<D> {
 /// Applies the matrix to groups `start..end`.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA; every `insert(r) + offsets[j]` for `r`
+/// The CPU must support AVX2 and FMA; every `groups.base(r) + offsets[j]` for `r`
 /// in range must be a valid index of `amps`, and no other thread may touch
 /// those amplitudes during the call. `D >= 2`.
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn apply_range<const D: usize, const P: usize>(
     amps: *mut Complex<f64>,
-    targets: &[usize],
+    groups: &super::kernels::Groups,
     offsets: &[usize; D],
     m: &PackedMatrix<D>,
     start: usize,
@@ -65,7 +65,7 @@ pub(super) unsafe fn apply_range<const D: usize, const P: usize>(
 ) {
     let amps = amps as *mut f64;
     for r in start..end {
-        let base = super::kernels::insert_zeros(r, targets);
+        let base = groups.base(r);
         let mut acc = [_mm256_setzero_pd(); P];
         let mut cols = m.cols.as_ptr() as *const f64;
         let mut swapped = m.swapped.as_ptr() as *const f64;

@@ -39,13 +39,13 @@ impl<const D: usize> PackedMatrix4<D> {
 /// Applies the matrix to groups `start..end`.
 ///
 /// # Safety
-/// The CPU must support AVX-512F; every `insert(r) + offsets[j]` for `r` in
+/// The CPU must support AVX-512F; every `groups.base(r) + offsets[j]` for `r` in
 /// range must be a valid index of `amps`, and no other thread may touch those
 /// amplitudes during the call. `D >= 4` and `P == D / 4`.
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn apply_range<const D: usize, const P: usize>(
     amps: *mut Complex<f64>,
-    targets: &[usize],
+    groups: &super::kernels::Groups,
     offsets: &[usize; D],
     m: &PackedMatrix4<D>,
     start: usize,
@@ -53,7 +53,7 @@ pub(super) unsafe fn apply_range<const D: usize, const P: usize>(
 ) {
     let amps = amps as *mut f64;
     for r in start..end {
-        let base = super::kernels::insert_zeros(r, targets);
+        let base = groups.base(r);
         let mut acc = [_mm512_setzero_pd(); P];
         let mut cols = m.cols.as_ptr() as *const f64;
         let mut swapped = m.swapped.as_ptr() as *const f64;

@@ -28,11 +28,14 @@ pub struct GateOp {
 /// One pass over the state.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FusedOp {
-    /// A dense unitary on ascending physical `qubits` (basis bit `j` = `qubits[j]`).
+    /// A dense unitary on ascending physical `qubits` (basis bit `j` =
+    /// `qubits[j]`), applied where every qubit of `controls` is 1.
     Dense {
-        /// Ascending physical qubits.
+        /// Ascending physical target qubits.
         qubits: Vec<usize>,
-        /// Row-major `2^k × 2^k` matrix.
+        /// Physical control qubits (the identity acts where any is 0).
+        controls: Vec<usize>,
+        /// Row-major `2^k × 2^k` matrix on the targets.
         matrix: Vec<C64>,
     },
     /// A diagonal unitary on ascending physical `qubits`.
@@ -135,7 +138,13 @@ pub fn plan(gates: &[GateOp], num_qubits: usize, limits: FusionLimits) -> Plan {
                 let mut joined: Vec<usize> = union.iter().chain(&blk.qubits).copied().collect();
                 joined.sort_unstable();
                 joined.dedup();
-                let limit = if diagonal && blk.diagonal { limits.max_diagonal } else { limits.max_dense };
+                // Diagonal width only while the merged block stays diagonal.
+                let into_diagonal = blocks[target].as_ref().is_some_and(|b| b.diagonal);
+                let limit = if diagonal && blk.diagonal && into_diagonal {
+                    limits.max_diagonal
+                } else {
+                    limits.max_dense
+                };
                 if limits.max_dense > 0 && joined.len() <= limit.max(phys.len()) {
                     union = joined;
                     let into = blocks[target].as_mut().expect("just created");
@@ -199,8 +208,50 @@ fn finish(blk: Block) -> FusedOp {
         for (m, qs) in &blk.gates {
             acc = m.embed(&local(qs), k).mul(&acc);
         }
-        FusedOp::Dense { qubits: blk.qubits, matrix: acc.data().to_vec() }
+        let (qubits, controls, matrix) = split_controls(&blk.qubits, &acc);
+        FusedOp::Dense { qubits, controls, matrix }
     }
+}
+
+/// Finds the qubits of a dense block that act only as controls (the matrix is
+/// the identity wherever one of them is 0) and returns the targets, the
+/// controls and the matrix restricted to the targets with all controls set.
+/// Exact comparisons: only structure that survives multiplication exactly
+/// (identity blocks of controlled gates) is taken.
+fn split_controls(qubits: &[usize], m: &Matrix) -> (Vec<usize>, Vec<usize>, Vec<C64>) {
+    let dim = m.dim();
+    let is_control = |b: usize| {
+        (0..dim).all(|r| {
+            (0..dim).all(|c| {
+                let outside = (r >> b) & 1 == 0 || (c >> b) & 1 == 0;
+                !outside
+                    || m.get(r, c) == if r == c { C64::new(1.0, 0.0) } else { C64::new(0.0, 0.0) }
+            })
+        })
+    };
+    let control_bits: Vec<usize> = (0..qubits.len()).filter(|&b| is_control(b)).collect();
+    // Keep at least one target.
+    let control_bits =
+        if control_bits.len() == qubits.len() { control_bits[1..].to_vec() } else { control_bits };
+    if control_bits.is_empty() {
+        return (qubits.to_vec(), vec![], m.data().to_vec());
+    }
+    let target_bits: Vec<usize> = (0..qubits.len()).filter(|b| !control_bits.contains(b)).collect();
+    let mask: usize = control_bits.iter().map(|b| 1usize << b).sum();
+    let sub = 1usize << target_bits.len();
+    let mut matrix = Vec::with_capacity(sub * sub);
+    for r in 0..sub {
+        for c in 0..sub {
+            let row = qv_circuit::matrix::deposit_bits(r, &target_bits) | mask;
+            let col = qv_circuit::matrix::deposit_bits(c, &target_bits) | mask;
+            matrix.push(m.get(row, col));
+        }
+    }
+    (
+        target_bits.iter().map(|&b| qubits[b]).collect(),
+        control_bits.iter().map(|&b| qubits[b]).collect(),
+        matrix,
+    )
 }
 
 fn is_diagonal(m: &Matrix) -> bool {
@@ -216,5 +267,46 @@ fn is_swap(m: &Matrix) -> bool {
                 m.get(r, c) == if perm[r] == c { C64::new(1.0, 0.0) } else { C64::new(0.0, 0.0) }
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qv_circuit::StandardGate;
+
+    fn op(g: StandardGate, params: &[f64], qubits: &[usize]) -> GateOp {
+        GateOp { matrix: g.matrix(params), qubits: qubits.to_vec() }
+    }
+
+    #[test]
+    fn dense_blocks_never_exceed_the_dense_limit() {
+        // A wide diagonal block meeting a dense block through a diagonal gate
+        // must not turn into a wide dense block.
+        let mut gates = vec![op(StandardGate::H, &[], &[0]), op(StandardGate::Cx, &[], &[0, 1])];
+        for q in 2..9 {
+            gates.push(op(StandardGate::Cp, &[0.3], &[q, q + 1]));
+        }
+        gates.push(op(StandardGate::Cp, &[0.7], &[1, 2]));
+        gates.push(op(StandardGate::H, &[], &[5]));
+        let limits = FusionLimits::default();
+        let plan = plan(&gates, 11, limits);
+        for op in &plan.ops {
+            if let FusedOp::Dense { qubits, controls, .. } = op {
+                assert!(qubits.len() + controls.len() <= limits.max_dense, "{op:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn controlled_gates_keep_their_controls() {
+        let plan = plan(&[op(StandardGate::Ccx, &[], &[0, 1, 2])], 3, FusionLimits::OFF);
+        match &plan.ops[..] {
+            [FusedOp::Dense { qubits, controls, matrix }] => {
+                assert_eq!((qubits.as_slice(), controls.as_slice()), (&[2][..], &[0, 1][..]));
+                assert_eq!(matrix.len(), 4);
+            }
+            other => panic!("unexpected plan {other:?}"),
+        }
     }
 }

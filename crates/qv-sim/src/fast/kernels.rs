@@ -32,6 +32,34 @@ impl<F> SendPtr<F> {
     }
 }
 
+/// Enumerates the amplitude groups of a pass: group `r`'s base index has
+/// zeros at the pass's target qubits and ones at its control qubits.
+pub(super) struct Groups {
+    /// Targets and controls, ascending.
+    spread: Vec<usize>,
+    /// Bits of the control qubits.
+    controls: usize,
+}
+
+impl Groups {
+    pub(super) fn new(targets: &[usize], controls: &[usize]) -> Self {
+        let mut spread: Vec<usize> = targets.iter().chain(controls).copied().collect();
+        spread.sort_unstable();
+        Groups { spread, controls: controls.iter().map(|c| 1usize << c).sum() }
+    }
+
+    /// Number of groups in a state of `len` amplitudes.
+    pub(super) fn count(&self, len: usize) -> usize {
+        len >> self.spread.len()
+    }
+
+    /// The base index of group `r`.
+    #[inline(always)]
+    pub(super) fn base(&self, r: usize) -> usize {
+        insert_zeros(r, &self.spread) | self.controls
+    }
+}
+
 /// Inserts a zero bit at each of the ascending positions `targets`.
 #[inline(always)]
 pub(super) fn insert_zeros(mut r: usize, targets: &[usize]) -> usize {
@@ -88,14 +116,14 @@ impl<F: Real, const D: usize> Split<F, D> {
 #[inline(always)]
 fn dense_body<F: Real, const K: usize, const D: usize>(
     ptr: SendPtr<F>,
-    targets: &[usize; K],
+    groups: &Groups,
     offsets: &[usize; D],
     m: &Split<F, D>,
     start: usize,
     end: usize,
 ) {
     for r in start..end {
-        let base = insert_zeros(r, targets);
+        let base = groups.base(r);
         let mut vr = [F::zero(); D];
         let mut vi = [F::zero(); D];
         for j in 0..D {
@@ -148,23 +176,23 @@ macro_rules! multiversion {
 }
 
 multiversion!(dense_range, dense_body, <F: Real; const K: usize, const D: usize>,
-    (ptr: SendPtr<F>, targets: &[usize; K], offsets: &[usize; D], m: &Split<F, D>, start: usize, end: usize));
+    (ptr: SendPtr<F>, groups: &Groups, offsets: &[usize; D], m: &Split<F, D>, start: usize, end: usize));
 
 fn dense_fixed<F: Real, const K: usize, const D: usize>(
     amps: &mut [Complex<F>],
     num_qubits: usize,
     qubits: &[usize],
+    controls: &[usize],
     matrix: &[C64],
     threads: usize,
 ) {
-    let mut targets = [0usize; K];
-    targets.copy_from_slice(qubits);
     let mut offsets = [0usize; D];
     for (j, o) in offsets.iter_mut().enumerate() {
-        *o = qv_circuit::matrix::deposit_bits(j, &targets);
+        *o = qv_circuit::matrix::deposit_bits(j, qubits);
     }
+    let groups = Groups::new(qubits, controls);
     let ptr = SendPtr(amps.as_mut_ptr());
-    let groups = amps.len() >> K;
+    let count = groups.count(amps.len());
     #[cfg(target_arch = "x86_64")]
     if D >= 4
         && std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>()
@@ -172,10 +200,10 @@ fn dense_fixed<F: Real, const K: usize, const D: usize>(
     {
         let packed = super::avx512::PackedMatrix4::<D>::new(matrix);
         let ptr = SendPtr(ptr.0 as *mut Complex<f64>);
-        for_ranges(num_qubits, groups, threads, |s, e| {
+        for_ranges(num_qubits, count, threads, |s, e| {
             // SAFETY: AVX-512F detected; F is f64; groups s..e are this range's alone
             // and every group index maps inside the state.
-            unsafe { dense_avx512::<D>(ptr, &targets, &offsets, &packed, s, e) }
+            unsafe { dense_avx512::<D>(ptr, &groups, &offsets, &packed, s, e) }
         });
         return;
     }
@@ -187,16 +215,16 @@ fn dense_fixed<F: Real, const K: usize, const D: usize>(
     {
         let packed = super::avx2::PackedMatrix::<D>::new(matrix);
         let ptr = SendPtr(ptr.0 as *mut Complex<f64>);
-        for_ranges(num_qubits, groups, threads, |s, e| {
+        for_ranges(num_qubits, count, threads, |s, e| {
             // SAFETY: AVX2/FMA detected; F is f64; groups s..e are this range's alone
             // and every group index maps inside the state.
-            unsafe { dense_avx2::<D>(ptr, &targets, &offsets, &packed, s, e) }
+            unsafe { dense_avx2::<D>(ptr, &groups, &offsets, &packed, s, e) }
         });
         return;
     }
     let m = Split::<F, D>::new(matrix);
-    for_ranges(num_qubits, groups, threads, |s, e| {
-        dense_range::<F, K, D>(ptr, &targets, &offsets, &m, s, e)
+    for_ranges(num_qubits, count, threads, |s, e| {
+        dense_range::<F, K, D>(ptr, &groups, &offsets, &m, s, e)
     });
 }
 
@@ -207,7 +235,7 @@ fn dense_fixed<F: Real, const K: usize, const D: usize>(
 #[cfg(target_arch = "x86_64")]
 unsafe fn dense_avx2<const D: usize>(
     ptr: SendPtr<f64>,
-    targets: &[usize],
+    groups: &Groups,
     offsets: &[usize; D],
     m: &super::avx2::PackedMatrix<D>,
     s: usize,
@@ -217,12 +245,12 @@ unsafe fn dense_avx2<const D: usize>(
     // SAFETY: forwarded from the caller.
     unsafe {
         match D {
-            2 => apply_range::<D, 1>(ptr.0, targets, offsets, m, s, e),
-            4 => apply_range::<D, 2>(ptr.0, targets, offsets, m, s, e),
-            8 => apply_range::<D, 4>(ptr.0, targets, offsets, m, s, e),
-            16 => apply_range::<D, 8>(ptr.0, targets, offsets, m, s, e),
-            32 => apply_range::<D, 16>(ptr.0, targets, offsets, m, s, e),
-            _ => apply_range::<D, 32>(ptr.0, targets, offsets, m, s, e),
+            2 => apply_range::<D, 1>(ptr.0, groups, offsets, m, s, e),
+            4 => apply_range::<D, 2>(ptr.0, groups, offsets, m, s, e),
+            8 => apply_range::<D, 4>(ptr.0, groups, offsets, m, s, e),
+            16 => apply_range::<D, 8>(ptr.0, groups, offsets, m, s, e),
+            32 => apply_range::<D, 16>(ptr.0, groups, offsets, m, s, e),
+            _ => apply_range::<D, 32>(ptr.0, groups, offsets, m, s, e),
         }
     }
 }
@@ -234,7 +262,7 @@ unsafe fn dense_avx2<const D: usize>(
 #[cfg(target_arch = "x86_64")]
 unsafe fn dense_avx512<const D: usize>(
     ptr: SendPtr<f64>,
-    targets: &[usize],
+    groups: &Groups,
     offsets: &[usize; D],
     m: &super::avx512::PackedMatrix4<D>,
     s: usize,
@@ -244,32 +272,35 @@ unsafe fn dense_avx512<const D: usize>(
     // SAFETY: forwarded from the caller.
     unsafe {
         match D {
-            4 => apply_range::<D, 1>(ptr.0, targets, offsets, m, s, e),
-            8 => apply_range::<D, 2>(ptr.0, targets, offsets, m, s, e),
-            16 => apply_range::<D, 4>(ptr.0, targets, offsets, m, s, e),
-            32 => apply_range::<D, 8>(ptr.0, targets, offsets, m, s, e),
-            _ => apply_range::<D, 16>(ptr.0, targets, offsets, m, s, e),
+            4 => apply_range::<D, 1>(ptr.0, groups, offsets, m, s, e),
+            8 => apply_range::<D, 2>(ptr.0, groups, offsets, m, s, e),
+            16 => apply_range::<D, 4>(ptr.0, groups, offsets, m, s, e),
+            32 => apply_range::<D, 8>(ptr.0, groups, offsets, m, s, e),
+            _ => apply_range::<D, 16>(ptr.0, groups, offsets, m, s, e),
         }
     }
 }
 
-/// Applies a dense unitary on ascending `qubits` (at most 6).
+/// Applies a dense unitary on ascending `qubits` (at most 6) to the
+/// amplitudes whose `controls` bits are all 1 (the identity elsewhere).
 pub fn apply_dense<F: Real>(
     amps: &mut [Complex<F>],
     num_qubits: usize,
     qubits: &[usize],
+    controls: &[usize],
     matrix: &[C64],
     threads: usize,
 ) {
-    match qubits.len() {
-        1 => dense_fixed::<F, 1, 2>(amps, num_qubits, qubits, matrix, threads),
-        2 => dense_fixed::<F, 2, 4>(amps, num_qubits, qubits, matrix, threads),
-        3 => dense_fixed::<F, 3, 8>(amps, num_qubits, qubits, matrix, threads),
-        4 => dense_fixed::<F, 4, 16>(amps, num_qubits, qubits, matrix, threads),
-        5 => dense_fixed::<F, 5, 32>(amps, num_qubits, qubits, matrix, threads),
-        6 => dense_fixed::<F, 6, 64>(amps, num_qubits, qubits, matrix, threads),
+    let f = match qubits.len() {
+        1 => dense_fixed::<F, 1, 2>,
+        2 => dense_fixed::<F, 2, 4>,
+        3 => dense_fixed::<F, 3, 8>,
+        4 => dense_fixed::<F, 4, 16>,
+        5 => dense_fixed::<F, 5, 32>,
+        6 => dense_fixed::<F, 6, 64>,
         k => panic!("dense pass on {k} qubits is wider than the engine supports"),
-    }
+    };
+    f(amps, num_qubits, qubits, controls, matrix, threads)
 }
 
 #[inline(always)]

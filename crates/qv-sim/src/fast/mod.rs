@@ -81,9 +81,14 @@ impl<F: Real> FastState<F> {
         debug_assert!(self.layout.iter().enumerate().all(|(i, &p)| i == p));
         for op in &plan.ops {
             match op {
-                FusedOp::Dense { qubits, matrix } => {
-                    kernels::apply_dense(&mut self.amps, self.num_qubits, qubits, matrix, threads)
-                }
+                FusedOp::Dense { qubits, controls, matrix } => kernels::apply_dense(
+                    &mut self.amps,
+                    self.num_qubits,
+                    qubits,
+                    controls,
+                    matrix,
+                    threads,
+                ),
                 FusedOp::Diagonal { qubits, diag } => {
                     kernels::apply_diagonal(&mut self.amps, self.num_qubits, qubits, diag, threads)
                 }
