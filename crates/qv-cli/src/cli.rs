@@ -27,6 +27,8 @@ pub enum Command {
     Qasm(InputArgs),
     /// List the standard gates: name, qubits, parameters and a line of help.
     Gates(GatesArgs),
+    /// Compile a circuit for a device: native gates, coupling map, optimisation (levels 0-3).
+    Transpile(TranspileArgs),
 }
 
 /// The circuit to read.
@@ -70,6 +72,9 @@ pub struct RunArgs {
     /// Simulator to use; `auto` picks one from the circuit and says why.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
+    /// Noise model (JSON, see docs/noise.md), simulated by the density-matrix or trajectories backend.
+    #[arg(long, value_name = "FILE")]
+    pub noise: Option<std::path::PathBuf>,
 }
 
 /// Options of `qv expect`.
@@ -88,6 +93,9 @@ pub struct ExpectArgs {
     /// Simulator to use; `auto` picks one from the circuit and says why.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
+    /// Noise model (JSON, see docs/noise.md): exact on the density matrix, or estimated with --shots.
+    #[arg(long, value_name = "FILE")]
+    pub noise: Option<std::path::PathBuf>,
     /// Estimate each term from this many shots (with a standard deviation) instead of exactly.
     #[arg(short, long, value_parser = clap::value_parser!(u64).range(1..))]
     pub shots: Option<u64>,
@@ -177,6 +185,29 @@ pub struct DrawArgs {
     /// Fold the diagram into blocks at most this many columns wide; 0 never folds.
     #[arg(long, value_name = "COLUMNS", default_value_t = qv_circuit::draw::DEFAULT_FOLD)]
     pub fold: usize,
+}
+
+/// Options of `qv transpile`.
+#[derive(Debug, Args)]
+pub struct TranspileArgs {
+    /// OpenQASM 2.0 file to read; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Target device: a built-in name (see `qv targets`) or a JSON target file.
+    #[arg(short, long, value_name = "NAME|FILE.json")]
+    pub target: String,
+    /// Optimisation level: 0 translates and routes only, 3 tries hardest.
+    #[arg(short = 'O', long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=3))]
+    pub level: u8,
+    /// Seed of the randomised layout and routing search; the same seed gives the same output.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print JSON: the QASM, initial and final layouts, and figures (two-qubit gates, depths, swaps, time).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the compiled OpenQASM 2.0 to this file (the summary still goes to standard output).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 /// Options of `qv gates`.

@@ -18,7 +18,9 @@ use crate::output::{duration, plural, table, Align, Out};
 pub fn expect(args: &ExpectArgs) -> Result<(), CliError> {
     let observable = read_observable(args)?;
     let circuit = input::load(&args.file)?;
+    let noise = args.noise.as_deref().map(input::load_noise).transpose()?;
     let config = ExpectConfig {
+        noise,
         backend: args.backend.into(),
         shots: args.shots,
         seed: args.shots.map(|_| args.seed.unwrap_or_else(crate::run::random_seed)),
@@ -31,7 +33,8 @@ pub fn expect(args: &ExpectArgs) -> Result<(), CliError> {
     if args.json {
         out.json(&ExpectJson::of(&result))?;
     } else {
-        human(&mut out, &result)?;
+        let noisy = config.noise.as_deref().is_some_and(|m| !m.is_ideal());
+        human(&mut out, &result, noisy)?;
     }
     out.finish()
 }
@@ -105,7 +108,7 @@ impl<'a> ExpectJson<'a> {
 }
 
 /// `⟨O⟩ = value [± std]`, a summary, the backend line and a table of terms.
-fn human(out: &mut Out, r: &ExpectResult) -> Result<(), CliError> {
+fn human(out: &mut Out, r: &ExpectResult, noisy: bool) -> Result<(), CliError> {
     let terms = plural(r.terms.len() as u64, "term");
     let qubits = plural(r.num_qubits as u64, "qubit");
     let time = duration(r.time_taken.as_secs_f64());
@@ -123,6 +126,12 @@ fn human(out: &mut Out, r: &ExpectResult) -> Result<(), CliError> {
         }
     }
     out.line(&format!("backend {}", r.backend_reason))?;
+    if noisy && r.shots.is_some() {
+        out.line(
+            "note: the noise model also acts on the appended basis changes and measurements \
+             (readout errors included), as on a device; the exact value omits them",
+        )?;
+    }
     out.line("")?;
     let sampled = r.std_dev.is_some();
     let rows: Vec<Vec<String>> = r

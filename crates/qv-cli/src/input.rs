@@ -1,4 +1,5 @@
-//! Reading a circuit from a file or, for `-`, from standard input.
+//! Reading a circuit from a file or, for `-`, from standard input, and a
+//! noise model from a JSON file.
 
 use std::io::Read;
 use std::path::Path;
@@ -30,4 +31,18 @@ pub fn load(file: &str) -> Result<Circuit, CliError> {
     })?;
     let options = ParseOptions { include_files: true, ..ParseOptions::default() };
     Ok(qasm2::parse_with(&source, STDIN_NAME, &options)?)
+}
+
+/// Reads the noise model at `path`; errors name the file and the JSON path.
+pub fn load_noise(path: &Path) -> Result<std::sync::Arc<qv_sim::NoiseModel>, CliError> {
+    let name = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Input(format!("{name}: cannot read the noise model: {e}")))?;
+    match qv_sim::NoiseModel::from_json(&text) {
+        Ok(model) => Ok(std::sync::Arc::new(model)),
+        Err(qv_sim::SimError::Noise(e)) if !e.path.is_empty() => {
+            Err(CliError::Input(format!("{name}: {}: {}", e.path, e.message)))
+        }
+        Err(e) => Err(CliError::Input(format!("{name}: {e}"))),
+    }
 }

@@ -3,7 +3,7 @@
 //! A thin layer over the libraries: [`cli`] declares the command line,
 //! [`input`] reads circuits (`-` is standard input), [`run`] simulates and
 //! prints results, [`expect`] computes expectation values, [`show`] draws,
-//! exports and lists gates, [`output`] formats tables and JSON, and [`error`] maps failures to exit codes (0 success,
+//! exports and lists gates, [`transpile`] compiles for a device target, [`output`] formats tables and JSON, and [`error`] maps failures to exit codes (0 success,
 //! 2 bad input, 1 internal failure) with the message on stderr.
 
 mod cli;
@@ -14,6 +14,7 @@ mod npy;
 mod output;
 mod run;
 mod show;
+mod transpile;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Command::Draw(args) => show::draw(args),
         Command::Qasm(args) => show::qasm(args),
         Command::Gates(args) => show::gates(args),
+        Command::Transpile(args) => transpile::transpile(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

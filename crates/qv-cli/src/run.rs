@@ -18,7 +18,7 @@ use qv_sim::{Probabilities, ProbabilitiesOver, RunConfig, RunResult};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 
-use crate::cli::{Output, RunArgs};
+use crate::cli::{BackendArg, Output, RunArgs};
 use crate::error::CliError;
 use crate::input;
 use crate::output::{bar, duration, plural, table, Align, Out};
@@ -29,10 +29,12 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         return Err(CliError::Input("`--npy` writes a state vector: use it with `--output statevector`".into()));
     }
     let circuit = input::load(&args.file)?;
+    let noise = args.noise.as_deref().map(input::load_noise).transpose()?;
     let mut out = Out::stdout();
     match args.output {
         Output::Counts | Output::Memory => {
             let config = RunConfig {
+                noise: noise.clone(),
                 shots: args.shots,
                 seed: Some(args.seed.unwrap_or_else(random_seed)),
                 memory: args.output == Output::Memory,
@@ -45,9 +47,22 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                 memory(&mut out, &result, args.json)?;
             }
         }
+        // A noise model (or an explicit density-matrix backend) needs mixed states.
+        Output::Probabilities if noise.is_some() || args.backend == BackendArg::DensityMatrix => {
+            let config = RunConfig { noise, ..engine_config(args) };
+            let probs = qv_sim::density::probabilities_with(&circuit, &config)?;
+            probabilities(&mut out, &circuit, &probs, args.json)?;
+        }
         Output::Probabilities => {
             let probs = qv_sim::probabilities(&circuit)?;
             probabilities(&mut out, &circuit, &probs, args.json)?;
+        }
+        Output::Statevector if noise.is_some() => {
+            return Err(CliError::Input(
+                "a noisy circuit has no single state vector; use `--output probabilities` (exact, \
+                 on a density matrix) or `--output counts`"
+                    .into(),
+            ));
         }
         Output::Statevector => {
             let start = std::time::Instant::now();

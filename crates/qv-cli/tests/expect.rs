@@ -65,9 +65,27 @@ fn exact_bell_values_in_json() {
     for (t, (coeff, value)) in terms.iter().zip([(0.5, 1.0), (0.3, 0.0), (-1.0, -1.0)]) {
         assert!(close(&t["coeff"], coeff) && close(&t["value"], value), "{t}");
     }
+    assert_eq!(v["backend"], "stabilizer");
+    assert_eq!(v["backend_reason"], "stabilizer: the circuit is Clifford-only (2 qubits)");
+}
+
+/// ry(θ) on q[0], then cx: cos(θ/2)|00⟩ + sin(θ/2)|11⟩, so ⟨Z0⟩ = cos θ,
+/// ⟨Z0 Z1⟩ = 1 and ⟨X0 X1⟩ = sin θ (θ = 0.6).
+const RY_SOURCE: &str =
+    "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\nry(0.6) q[0];\ncx q[0], q[1];\n";
+
+#[test]
+fn exact_values_of_a_general_circuit_on_the_state_vector() {
+    let file = temp_file("ry.qasm", RY_SOURCE);
+    let file = file.to_str().unwrap();
+    let v = qv_json(&["expect", file, "--observable", "Z0 + 2*X0 X1 - Z0 Z1", "--json"]);
+    assert!(close(&v["value"], 0.6f64.cos() + 2.0 * 0.6f64.sin() - 1.0), "{v}");
     assert_eq!(v["backend"], "statevector");
     let reason = v["backend_reason"].as_str().unwrap();
     assert!(reason.starts_with("statevector: 2 qubits fit in memory ("), "{reason}");
+    let single =
+        qv_json(&["expect", file, "--observable", "X0 X1", "--precision", "single", "--json"]);
+    assert!((single["value"].as_f64().unwrap() - 0.6f64.sin()).abs() < 1e-6, "{single}");
 }
 
 #[test]
@@ -78,7 +96,7 @@ fn human_output_shows_value_backend_and_terms() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "⟨O⟩ = 3.000000000000");
     assert!(lines[1].starts_with("exact, 2 terms, 2 qubits, "), "{text}");
-    assert!(lines[2].starts_with("backend statevector: 2 qubits fit in memory"), "{text}");
+    assert_eq!(lines[2], "backend stabilizer: the circuit is Clifford-only (2 qubits)");
     assert_eq!(lines[4].split_whitespace().collect::<Vec<_>>(), ["term", "coeff", "⟨P⟩"]);
     assert_eq!(lines[5].split_whitespace().collect::<Vec<_>>(), ["X0", "X1", "1", "1.000000"]);
     assert_eq!(lines[6].split_whitespace().collect::<Vec<_>>(), ["I", "2", "1.000000"]);
@@ -232,6 +250,10 @@ fn backend_is_chosen_or_requested_and_reported() {
 fn qv_run_reports_its_backend() {
     let bell = example("bell.qasm");
     let v = qv_json(&["run", &bell, "--json", "--seed", "1", "--shots", "10"]);
+    assert_eq!(v["backend"], "stabilizer");
+    assert_eq!(v["backend_reason"], "stabilizer: the circuit is Clifford-only (2 qubits)");
+    let ry = temp_file("ry_measured.qasm", &format!("{RY_SOURCE}creg c[2];\nmeasure q -> c;\n"));
+    let v = qv_json(&["run", ry.to_str().unwrap(), "--json", "--seed", "1", "--shots", "10"]);
     assert_eq!(v["backend"], "statevector");
     let reason = v["backend_reason"].as_str().unwrap();
     assert!(reason.starts_with("statevector: 2 qubits fit in memory ("), "{reason}");
@@ -252,8 +274,9 @@ fn qv_run_reports_its_backend() {
     );
     let o = qv(&["run", &bell, "--seed", "1", "--shots", "10"]);
     let text = stdout(&o);
-    assert!(
-        text.lines().nth(1).is_some_and(|l| l.starts_with("backend statevector: 2 qubits fit")),
+    assert_eq!(
+        text.lines().nth(1),
+        Some("backend stabilizer: the circuit is Clifford-only (2 qubits)"),
         "{text}"
     );
     // Mid-circuit measurement: the state-vector engine hands the circuit to the reference simulator.
@@ -265,10 +288,99 @@ fn qv_run_reports_its_backend() {
         "1",
         "--shots",
         "10",
+        "--backend",
+        "statevector",
     ]);
     assert_eq!(v["backend"], "reference");
     assert!(v["backend_reason"]
         .as_str()
         .unwrap()
         .starts_with("reference: the state depends on mid-circuit"));
+}
+
+/// `x` then amplitude damping γ = 0.2 on q[0]: P(1) = 1 − γ = 0.8, ⟨Z0⟩ = 2γ − 1 = −0.6.
+const DAMPED_NOISE: &str =
+    r#"{"errors": [{"gates": ["x"], "channel": {"type": "amplitude_damping", "gamma": 0.2}}]}"#;
+
+fn x_source(n: usize) -> String {
+    format!("OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[{n}];\ncreg c[1];\nx q[0];\nmeasure q[0] -> c[0];\n")
+}
+
+#[test]
+fn noise_models_run_on_the_density_matrix_or_trajectories() {
+    let noise = temp_file("damped.json", DAMPED_NOISE);
+    let noise = noise.to_str().unwrap();
+    let one = temp_file("x1.qasm", &x_source(1));
+    let one = one.to_str().unwrap();
+    let v = qv_json(&["expect", one, "--observable", "Z0", "--noise", noise, "--json"]);
+    assert!(close(&v["value"], -0.6), "{v}");
+    assert_eq!(v["backend"], "density_matrix");
+    assert_eq!(v["backend_reason"], "density_matrix: noisy circuit of 1 qubit");
+    let v = qv_json(&["run", one, "--noise", noise, "--output", "probabilities", "--json"]);
+    assert!(close(&v["probabilities"]["1"], 0.8) && close(&v["probabilities"]["0"], 0.2), "{v}");
+    let v = qv_json(&["run", one, "--noise", noise, "--json", "--shots", "100", "--seed", "3"]);
+    assert_eq!(v["backend"], "density_matrix");
+    // Wider than a density matrix: trajectories, estimated within 5σ (σ = 0.8/√400).
+    let wide = temp_file("x13.qasm", &x_source(13));
+    let wide = wide.to_str().unwrap();
+    let v = qv_json(&[
+        "expect",
+        wide,
+        "--observable",
+        "Z0",
+        "--noise",
+        noise,
+        "--shots",
+        "400",
+        "--seed",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(v["backend"], "trajectories");
+    assert_eq!(
+        v["backend_reason"],
+        "trajectories: noisy circuit of 13 qubits is too large for a density matrix (>12 qubits)"
+    );
+    let z = v["value"].as_f64().unwrap();
+    assert!((z + 0.6).abs() < 5.0 * 0.8 / 400f64.sqrt(), "{z}");
+    let o = qv(&["expect", wide, "--observable", "Z0", "--noise", noise, "--shots", "10"]);
+    assert!(stdout(&o).contains("note: the noise model also acts on the appended basis changes"));
+}
+
+#[test]
+fn noise_errors_are_input_errors() {
+    let one = temp_file("x1e.qasm", &x_source(1));
+    let one = one.to_str().unwrap();
+    let bad = temp_file("bad_noise.json", r#"{"errors": [{"gates": ["x"], "chanel": {}}]}"#);
+    let err = qv_input_error(&["run", one, "--noise", bad.to_str().unwrap()]);
+    assert!(err.starts_with(&format!("error: {}: errors[0]: ", bad.display())), "{err}");
+    let missing =
+        qv_input_error(&["expect", one, "--observable", "Z0", "--noise", "/no/noise.json"]);
+    assert!(
+        missing.starts_with("error: /no/noise.json: cannot read the noise model: "),
+        "{missing}"
+    );
+    let noise = temp_file("damped_e.json", DAMPED_NOISE);
+    let noise = noise.to_str().unwrap();
+    assert_eq!(
+        qv_input_error(&["run", one, "--noise", noise, "--backend", "statevector"]),
+        "error: the statevector backend simulates ideal circuits only, but a noise model was \
+         given; use density_matrix or trajectories (or auto, which picks one of them)\n"
+    );
+    assert_eq!(
+        qv_input_error(&[
+            "expect",
+            one,
+            "--observable",
+            "Z0",
+            "--noise",
+            noise,
+            "--backend",
+            "reference"
+        ]),
+        "error: exact expectation values with a noise model need the density_matrix backend, not \
+         reference; or estimate them from shots with trajectories\n"
+    );
+    let err = qv_input_error(&["run", one, "--noise", noise, "--output", "statevector"]);
+    assert!(err.starts_with("error: a noisy circuit has no single state vector"), "{err}");
 }

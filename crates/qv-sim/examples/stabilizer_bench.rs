@@ -86,6 +86,13 @@ fn main() -> ExitCode {
         }
     };
     let (sample_s, bits) = best(args.repeat, || sampler.sample(args.shots, 1, args.threads));
+    let bits = match bits {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let ones: usize = bits.as_words().iter().map(|w| w.count_ones() as usize).sum();
     let mut json = format!(
         "{{\"qubits\": {}, \"instructions\": {}, \"clbits\": {}, \"shots\": {}, \"threads\": {}, \

@@ -113,12 +113,24 @@ pub enum SimError {
     /// An observable that does not parse or does not fit the circuit.
     #[error(transparent)]
     Observable(#[from] crate::observable::ObservableError),
+    /// A noise model that does not parse or is not physical.
+    #[error(transparent)]
+    Noise(#[from] crate::noise::NoiseError),
     /// An expectation value the chosen backend cannot compute as asked
     /// (e.g. exactly, for a circuit with mid-circuit measurements).
     #[error("{reason}")]
     Expectation {
         /// What is not possible and what to do instead.
         reason: String,
+    },
+    /// A noise model was given to a backend that simulates ideal circuits only.
+    #[error(
+        "the {backend} backend simulates ideal circuits only, but a noise model was given; use \
+         density_matrix or trajectories (or auto, which picks one of them)"
+    )]
+    NoiseNotSupported {
+        /// Backend name.
+        backend: &'static str,
     },
     /// The stabilizer backend met a gate that is not Clifford.
     #[error(

@@ -22,6 +22,7 @@
 //! `sample` outcome draws, `run` the shot logic, `exact` the exact results.
 
 mod backend;
+pub mod density;
 mod error;
 mod exact;
 pub mod expect;
@@ -29,18 +30,21 @@ pub mod fast;
 mod fast_run;
 mod measure;
 mod memory;
+pub mod noise;
 pub mod observable;
 mod program;
 mod run;
 mod sample;
 pub mod stabilizer;
 mod statevector;
+pub mod trajectories;
 
-pub use backend::{run, select, Backend, Precision};
+pub use backend::{run, select, Backend, Precision, DENSITY_MATRIX_MAX_QUBITS};
 pub use error::{format_bytes, SimError};
 pub use exact::{probabilities, statevector, Probabilities, ProbabilitiesOver, MAX_BRANCHES};
 pub use expect::{expectation, ExpectConfig, ExpectResult, TermResult};
 pub use fast_run::statevector_with;
 pub use memory::{available_memory_bytes, required_memory_bytes};
+pub use noise::{Channel, NoiseError, NoiseModel, ReadoutError};
 pub use observable::{Observable, ObservableError, Pauli, PauliTerm};
 pub use run::{run_reference, RunConfig, RunResult, MAX_MEMORY_CHARS, MAX_SHOTS};

@@ -53,6 +53,8 @@ pub struct RunConfig {
     pub threads: usize,
     /// Whether the state-vector engine fuses gates.
     pub fusion: bool,
+    /// Noise for the density-matrix and trajectories backends (`None`: ideal).
+    pub noise: Option<std::sync::Arc<crate::noise::NoiseModel>>,
 }
 
 impl Default for RunConfig {
@@ -66,6 +68,7 @@ impl Default for RunConfig {
             precision: Precision::Double,
             threads: 0,
             fusion: true,
+            noise: None,
         }
     }
 }

@@ -12,10 +12,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::f64::consts::{FRAC_PI_2, PI};
+use std::sync::Arc;
 
 use qv_circuit::{Circuit, StandardGate as G, C64};
-use qv_sim::stabilizer::{self, GateNoise, PauliChannel, PauliNoise, ReadoutNoise, Sampler};
-use qv_sim::{probabilities, statevector, Observable, RunConfig, SimError};
+use qv_sim::stabilizer::{self, Sampler};
+use qv_sim::{
+    probabilities, statevector, Channel, NoiseModel, Observable, ReadoutError, RunConfig, SimError,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -46,7 +49,11 @@ fn random_gate(rng: &mut ChaCha8Rng, n: usize) -> (G, Vec<f64>, Vec<usize>) {
             _ => (G::R, vec![quarter(rng), quarter(rng)], vec![a]),
         },
         _ if n > 1 => match rng.gen_range(0..3) {
-            0 => ([G::Rzz, G::Rxx, G::Ryy, G::Rzx][rng.gen_range(0..4)], vec![quarter(rng)], vec![a, b]),
+            0 => (
+                [G::Rzz, G::Rxx, G::Ryy, G::Rzx][rng.gen_range(0..4)],
+                vec![quarter(rng)],
+                vec![a, b],
+            ),
             1 => (G::Cp, vec![f64::from(rng.gen_range(-2..=2)) * PI], vec![a, b]),
             _ => (G::Crz, vec![f64::from(rng.gen_range(-2..=2)) * 2.0 * PI], vec![a, b]),
         },
@@ -78,12 +85,18 @@ fn stat<V: Copy + Into<f64>>(dist: &BTreeMap<String, V>, f: impl Fn(&[u8]) -> bo
     dist.iter().filter(|(k, _)| f(k.as_bytes())).map(|(_, &v)| v.into()).sum()
 }
 
-/// Sampled counts agree with the exact distribution: support, every
-/// single-bit marginal, every pair parity, and whole keys when there are few.
+/// Sampled counts agree with the reference simulator's exact distribution.
 fn assert_agrees(c: &Circuit, shots: u64, seed: u64) {
-    let want = exact(c);
-    let got = stabilizer::run(c, &config(shots, seed)).unwrap();
-    let counts: BTreeMap<String, f64> = got.counts.iter().map(|(k, &v)| (k.clone(), v as f64)).collect();
+    assert_agrees_with(c, &exact(c), &config(shots, seed));
+}
+
+/// Sampled counts agree with the exact distribution `want`: support, every
+/// single-bit marginal, every pair parity, and whole keys when there are few.
+fn assert_agrees_with(c: &Circuit, want: &BTreeMap<String, f64>, config: &RunConfig) {
+    let (want, shots) = (want.clone(), config.shots);
+    let got = stabilizer::run(c, config).unwrap();
+    let counts: BTreeMap<String, f64> =
+        got.counts.iter().map(|(k, &v)| (k.clone(), v as f64)).collect();
     for key in counts.keys() {
         assert!(want.contains_key(key), "impossible outcome {key} sampled; exact: {want:?}");
     }
@@ -92,7 +105,7 @@ fn assert_agrees(c: &Circuit, shots: u64, seed: u64) {
     for i in 0..width {
         let p = stat(&want, |k| bit(k, i));
         let count = stat(&counts, |k| bit(k, i)) as u64;
-        if p < 1e-12 || p > 1.0 - 1e-12 {
+        if !(1e-12..=1.0 - 1e-12).contains(&p) {
             assert_eq!(count as f64, p.round() * shots as f64, "deterministic bit {i} varies");
         }
         assert!(close(count, shots, p), "marginal of char {i}: {count} vs p={p}");
@@ -224,6 +237,11 @@ fn expectation_refuses_mixed_final_states() {
     let c = Circuit::new(2).h(0).cx(0, 1).measure_all();
     assert_eq!(stabilizer::expectation(&c, &Observable::parse("Z0 Z1").unwrap()).unwrap(), 1.0);
     assert_eq!(stabilizer::expectation(&c, &Observable::parse("Z0").unwrap()).unwrap(), 0.0);
+    // Per term, coefficients left out: GHZ on 3 qubits has ⟨XXX⟩ = 1, ⟨YYX⟩ = -1.
+    let ghz = Circuit::new(3).h(0).cx(0, 1).cx(1, 2);
+    let obs = Observable::parse("2*Z0 Z2 + 0.5*X0 X1 X2 - Y0 Y1 X2 + 3*Z1").unwrap();
+    assert_eq!(stabilizer::term_expectations(&ghz, &obs).unwrap(), vec![1.0, 1.0, -1.0, 0.0]);
+    assert_eq!(stabilizer::expectation(&ghz, &obs).unwrap(), 2.0 + 0.5 + 1.0);
 }
 
 #[test]
@@ -236,7 +254,9 @@ fn non_clifford_gates_are_named_with_their_instruction() {
          backend cannot simulate it (it runs id, x, y, z, h, s, sdg, sx, sxdg, cx, cy, cz, swap, \
          iswap, dcx, ecr and rotations by multiples of π/2); use the statevector backend"
     );
-    assert!(matches!(err, SimError::NotClifford { instruction: 2, ref qubits, .. } if qubits == &[2]));
+    assert!(
+        matches!(err, SimError::NotClifford { instruction: 2, ref qubits, .. } if qubits == &[2])
+    );
     assert!(stabilizer::check_clifford(&Circuit::new(1).rz(FRAC_PI_2, 0).sx(0)).is_ok());
 }
 
@@ -265,20 +285,33 @@ fn seeds_reproduce_and_threads_do_not_change_results() {
     assert_eq!(a.counts, b.counts);
     assert_eq!(a.memory, b.memory);
     assert_eq!(a.memory.as_ref().unwrap().len(), 3000);
-    assert_eq!((a.backend.as_str(), a.seed, a.num_qubits, a.num_clbits), ("stabilizer", 77, 40, 40));
+    assert_eq!(
+        (a.backend.as_str(), a.seed, a.num_qubits, a.num_clbits),
+        ("stabilizer", 77, 40, 40)
+    );
     // Memory agrees with counts, and the packed sampler with both.
     let mut from_memory: HashMap<&str, u64> = HashMap::new();
     for k in a.memory.as_ref().unwrap() {
         *from_memory.entry(k).or_insert(0) += 1;
     }
     assert_eq!(from_memory.len(), a.counts.len());
-    let bits = Sampler::new(&c).unwrap().sample(3000, 77, 0);
+    let bits = Sampler::new(&c).unwrap().sample(3000, 77, 0).unwrap();
     let first: String = (0..40).rev().map(|q| if bits.bit(0, q) { '1' } else { '0' }).collect();
     assert_eq!(first, a.memory.unwrap()[0]);
 }
 
-fn one_gate_noise(gate: &str, channel: PauliChannel) -> PauliNoise {
-    PauliNoise { gates: vec![GateNoise { gate: gate.into(), qubits: None, channel }], readout: vec![] }
+fn pauli(terms: &[(&str, f64)]) -> Channel {
+    Channel::pauli(&terms.iter().map(|&(l, p)| (l.to_string(), p)).collect::<Vec<_>>()).unwrap()
+}
+
+fn one_gate_noise(gate: &str, channel: Channel) -> Arc<NoiseModel> {
+    let mut model = NoiseModel::new();
+    model.add_all_qubit_error(channel, &[gate]).unwrap();
+    Arc::new(model)
+}
+
+fn noisy(shots: u64, seed: u64, noise: &Arc<NoiseModel>) -> RunConfig {
+    RunConfig { noise: Some(noise.clone()), ..config(shots, seed) }
 }
 
 fn frequency_of_one(counts: &BTreeMap<String, u64>, char_index: usize) -> u64 {
@@ -288,27 +321,75 @@ fn frequency_of_one(counts: &BTreeMap<String, u64>, char_index: usize) -> u64 {
 #[test]
 fn pauli_noise_has_its_analytic_rates() {
     let shots = 100_000;
-    // Depolarizing after s on |+⟩: X and Z flip |+i⟩, Y does not: P(1) = 2p/3.
+    // Aer's depolarizing(p) after s on |+⟩: X, Y, Z each with p/4; X and Z
+    // flip |+i⟩, Y does not: P(1) = p/2.
     let c = Circuit::with_clbits(2, 2).h(0).s(0).sdg(0).h(0).measure(0, 0).measure(1, 1);
-    let noise = one_gate_noise("s", PauliChannel::depolarizing(1, 0.3).unwrap());
-    let r = stabilizer::run_with_noise(&c, &config(shots, 1), Some(&noise)).unwrap();
+    let noise = one_gate_noise("s", Channel::depolarizing(0.4, 1).unwrap());
+    let r = stabilizer::run(&c, &noisy(shots, 1, &noise)).unwrap();
     assert!(close(frequency_of_one(&r.counts, 1), shots, 0.2), "{:?}", r.counts);
     assert_eq!(frequency_of_one(&r.counts, 0), 0);
     // A two-qubit channel: label `IX` is X on gate qubit 0 (the control).
     let c = Circuit::with_clbits(2, 2).cx(0, 1).measure(0, 0).measure(1, 1);
-    let noise = one_gate_noise("cx", PauliChannel::from_labels(&[("IX", 0.3)]).unwrap());
-    let r = stabilizer::run_with_noise(&c, &config(shots, 2), Some(&noise)).unwrap();
+    let noise = one_gate_noise("cx", pauli(&[("IX", 0.3)]));
+    let r = stabilizer::run(&c, &noisy(shots, 2, &noise)).unwrap();
     assert!(close(frequency_of_one(&r.counts, 1), shots, 0.3), "{:?}", r.counts);
     assert_eq!(frequency_of_one(&r.counts, 0), 0);
     // Readout: p(1|0) = 0.2 on q[0] (reads |0⟩), p(0|1) = 0.05 on q[1] (reads |1⟩).
     let c = Circuit::with_clbits(2, 2).x(1).measure(0, 0).measure(1, 1);
-    let noise = PauliNoise {
-        gates: vec![],
-        readout: vec![ReadoutNoise { qubit: None, p1_given0: 0.2, p0_given1: 0.05 }],
-    };
-    let r = stabilizer::run_with_noise(&c, &config(shots, 3), Some(&noise)).unwrap();
+    let mut model = NoiseModel::new();
+    model.set_all_qubit_readout_error(ReadoutError::new([[0.8, 0.2], [0.05, 0.95]]).unwrap());
+    let r = stabilizer::run(&c, &noisy(shots, 3, &Arc::new(model))).unwrap();
     assert!(close(frequency_of_one(&r.counts, 1), shots, 0.2), "{:?}", r.counts);
     assert!(close(frequency_of_one(&r.counts, 0), shots, 0.95), "{:?}", r.counts);
+}
+
+#[test]
+fn non_pauli_noise_is_refused() {
+    let c = Circuit::with_clbits(1, 1).h(0).measure(0, 0);
+    let noise = one_gate_noise("h", Channel::amplitude_damping(0.1, 0.0).unwrap());
+    let err = stabilizer::run(&c, &noisy(10, 1, &noise)).unwrap_err();
+    assert!(matches!(err, SimError::UnsupportedNoise { .. }), "{err}");
+    assert_eq!(stabilizer::check_noise(&c, &noise), Err(err));
+    let pauli_only = one_gate_noise("h", Channel::depolarizing(0.1, 1).unwrap());
+    assert_eq!(stabilizer::check_noise(&c, &pauli_only), Ok(()));
+}
+
+#[test]
+fn pauli_noise_matches_the_density_matrix() {
+    // Reference: the density-matrix backend (checked against Qiskit Aer's
+    // density_matrix method in density.rs) with the same noise model.
+    let mut model = NoiseModel::new();
+    model.add_all_qubit_error(Channel::depolarizing(0.08, 1).unwrap(), &["h", "s", "sx"]).unwrap();
+    model.add_all_qubit_error(Channel::depolarizing(0.1, 2).unwrap(), &["cx", "cz"]).unwrap();
+    model.add_error(pauli(&[("XZ", 0.1), ("YI", 0.05)]), &["cx"], &[0, 1]).unwrap();
+    model.add_all_qubit_error(pauli(&[("X", 0.03)]), &["measure", "reset"]).unwrap();
+    model.set_readout_error(ReadoutError::new([[0.9, 0.1], [0.2, 0.8]]).unwrap(), 1);
+    let model = Arc::new(model);
+    let mut rng = ChaCha8Rng::seed_from_u64(15);
+    for case in 0..12 {
+        let n = 2 + case % 4;
+        let mut c = Circuit::with_clbits(n, n + 1);
+        for _ in 0..2 * n {
+            let (a, b) = (rng.gen_range(0..n), rng.gen_range(0..n - 1));
+            let b = if b >= a { b + 1 } else { b };
+            c = match rng.gen_range(0..5) {
+                0 => c.h(a),
+                1 => c.s(a),
+                2 => c.sx(a),
+                3 => c.cx(a, b),
+                _ => c.cz(a, b),
+            };
+        }
+        c = c.measure(0, n).reset(0).h(0);
+        if case % 2 == 1 {
+            // The register holds only the mid-circuit outcome (clbit n) so far.
+            c = c.x(1).c_if(0, 1 << n);
+        }
+        let c = (0..n).fold(c, |c, q| c.measure(q, q));
+        let want: BTreeMap<String, f64> =
+            qv_sim::density::probabilities(&c, Some(&model)).unwrap().values.into_iter().collect();
+        assert_agrees_with(&c, &want, &noisy(20_000, 200 + case as u64, &model));
+    }
 }
 
 #[test]
@@ -323,12 +404,12 @@ fn noisy_frames_and_noisy_per_shot_tableaux_agree() {
     let base = (0..4).fold(c, |c, q| c.measure(q, q));
     let forced = base.clone().h(4).c_if(0, 31).measure(4, 4);
     let base = base.measure(4, 4);
-    let noise = one_gate_noise("cx", PauliChannel::from_labels(&[("XI", 0.05), ("ZZ", 0.1)]).unwrap());
+    let noise = one_gate_noise("cx", pauli(&[("XI", 0.05), ("ZZ", 0.1)]));
     let frames = Sampler::with_noise(&base, Some(&noise), None).unwrap();
     let per_shot = Sampler::with_noise(&forced, Some(&noise), None).unwrap();
     assert!(frames.uses_frames() && !per_shot.uses_frames());
-    let a = stabilizer::run_with_noise(&base, &config(shots, 4), Some(&noise)).unwrap();
-    let b = stabilizer::run_with_noise(&forced, &config(shots, 5), Some(&noise)).unwrap();
+    let a = stabilizer::run(&base, &noisy(shots, 4, &noise)).unwrap();
+    let b = stabilizer::run(&forced, &noisy(shots, 5, &noise)).unwrap();
     for ch in 0..5 {
         let (fa, fb) = (frequency_of_one(&a.counts, ch), frequency_of_one(&b.counts, ch));
         let p = fa as f64 / shots as f64;

@@ -90,6 +90,12 @@ pub(super) fn shape(gate: StandardGate) -> Shape {
         G::Ecr => Shape::Boxed("Ecr"),
         G::Iswap => Shape::Boxed("Iswap"),
         G::Dcx => Shape::Boxed("Dcx"),
+        G::Gpi => Shape::Boxed("GPI"),
+        G::Gpi2 => Shape::Boxed("GPI2"),
+        G::Ms => Shape::Boxed("MS"),
+        G::Fsim => Shape::Boxed("fSim"),
+        G::SqrtIswap => Shape::Boxed("√iSwap"),
+        G::PhasedXZ => Shape::Boxed("PhXZ"),
         G::Rccx => Shape::Boxed("Rccx"),
         G::Rc3x => Shape::Boxed("Rc3x"),
     }

@@ -3,7 +3,8 @@
 //! Every gate except the primitives `U` and `CX` decomposes, recursively, into
 //! `U` and `CX`. Bodies follow `qelib1.inc` where it defines the gate and
 //! Qiskit's definitions otherwise (`r`, `cs`, `csdg`, `ryy`, `rzx`, `ecr`,
-//! `iswap`, `dcx`, `ccz`). Each carries the global phase that makes
+//! `iswap`, `dcx`, `ccz`), and the vendors' defining formulas for the IonQ
+//! (`gpi`, `gpi2`, `ms`) and Google (`fsim`, `sqrt_iswap`, `phased_x_z`) gates. Each carries the global phase that makes
 //! `e^{i·phase}` times the product of its gates equal the table's matrix
 //! exactly: `qelib1.inc` is only defined up to phase, while the table keeps
 //! Qiskit's (OpenQASM 3) phases, e.g. `rz(φ) = e^{-iφ/2}·u1(φ)`.
@@ -213,6 +214,29 @@ pub fn decomposition(gate: StandardGate, params: &[Expr]) -> Option<Decompositio
             op(H, [], [1]),
         ],
         Dcx => vec![op(Cx, [], [0, 1]), op(Cx, [], [1, 0])],
+        // Vendor gates, from their defining formulas (see matrices.rs).
+        Gpi => vec![op(U, [pi(1.0, 1.0), a(0), pi(1.0, 1.0) - a(0)], [0])],
+        Gpi2 => vec![op(U, [pi(1.0, 2.0), a(0) - pi(1.0, 2.0), pi(1.0, 2.0) - a(0)], [0])],
+        // σ(φ) = rz(φ)·X·rz(-φ), so ms = (rz(φ0)⊗rz(φ1))·rxx(θ)·(rz(-φ0)⊗rz(-φ1)).
+        Ms => vec![
+            op(Rz, [-a(0)], [0]),
+            op(Rz, [-a(1)], [1]),
+            op(Rxx, [a(2)], [0, 1]),
+            op(Rz, [a(0)], [0]),
+            op(Rz, [a(1)], [1]),
+        ],
+        // XX and YY commute: fsim(θ, φ) = exp(-iθ(XX+YY)/2) · cp(-φ).
+        Fsim => vec![op(Rxx, [a(0)], [0, 1]), op(Ryy, [a(0)], [0, 1]), op(Cp, [-a(1)], [0, 1])],
+        SqrtIswap => vec![op(Rxx, [pi(-1.0, 4.0)], [0, 1]), op(Ryy, [pi(-1.0, 4.0)], [0, 1])],
+        // Z^t = p(πt), X^t = e^{iπt/2}·rx(πt).
+        PhasedXZ => {
+            phase = half(Expr::Pi * a(0));
+            vec![
+                op(P, [-(Expr::Pi * a(2))], [0]),
+                op(Rx, [Expr::Pi * a(0)], [0]),
+                op(P, [Expr::Pi * (a(1) + a(2))], [0]),
+            ]
+        }
         Ccx => vec![
             op(H, [], [2]),
             op(Cx, [], [1, 2]),

@@ -46,6 +46,13 @@ pub fn inverse(gate: StandardGate, params: &[Expr]) -> Option<(StandardGate, Vec
                 Expr::pi_frac(-1.0, 4.0),
             ],
         ),
+        Gpi => (Gpi, p.to_vec()),
+        Gpi2 => (Gpi2, vec![p[0].clone() + pi()]),
+        Ms => (Ms, vec![p[0].clone(), p[1].clone(), neg(&p[2])]),
+        Fsim => (Fsim, vec![neg(&p[0]), neg(&p[1])]),
+        SqrtIswap => (Fsim, vec![Expr::pi_frac(1.0, 4.0), Expr::val(0.0)]),
+        // (Z^(z+a)·X^x·Z^(-a))⁻¹ = Z^a·X^(-x)·Z^(-(z+a)).
+        PhasedXZ => (PhasedXZ, vec![neg(&p[0]), neg(&p[1]), p[2].clone() + p[1].clone()]),
         Iswap | Dcx | Rc3x | C3sqrtx => return None,
     })
 }

@@ -268,3 +268,44 @@ pub(crate) fn c3sqrtx(_: &[f64]) -> Matrix {
 pub(crate) fn c4x(_: &[f64]) -> Matrix {
     controlled(&x(&[]), 4)
 }
+
+// Vendor gates. Parameters are radians except `phased_x_z`, whose arguments
+// are Cirq's exponents (half-turns), as in Cirq's `PhasedXZGate`.
+
+/// `cos(φ)·X + sin(φ)·Y`, the rotation axis of the IonQ gates.
+fn sigma_phi(phi: f64) -> Matrix {
+    Matrix::from_rows([[O, expi(-phi)], [expi(phi), O]])
+}
+
+pub(crate) fn gpi(p: &[f64]) -> Matrix {
+    sigma_phi(p[0])
+}
+
+pub(crate) fn gpi2(p: &[f64]) -> Matrix {
+    let a = FRAC_1_SQRT_2;
+    Matrix::from_rows([[c64(a, 0.0), -I * expi(-p[0]) * a], [-I * expi(p[0]) * a, c64(a, 0.0)]])
+}
+
+pub(crate) fn ms(p: &[f64]) -> Matrix {
+    // exp(-iθ/2 · σ(φ0) ⊗ σ(φ1)), σ(φ0) on the first argument (bit 0).
+    let pp = kron2(&sigma_phi(p[0]), &sigma_phi(p[1]));
+    pauli_rotation(&pp, p[2])
+}
+
+pub(crate) fn fsim(p: &[f64]) -> Matrix {
+    let (c, s) = (p[0].cos(), p[0].sin());
+    let (cc, ms) = (c64(c, 0.0), c64(0.0, -s));
+    Matrix::from_rows([[L, O, O, O], [O, cc, ms, O], [O, ms, cc, O], [O, O, O, expi(-p[1])]])
+}
+
+pub(crate) fn sqrt_iswap(_: &[f64]) -> Matrix {
+    fsim(&[-std::f64::consts::FRAC_PI_4, 0.0])
+}
+
+pub(crate) fn phased_x_z(p: &[f64]) -> Matrix {
+    // Z^(z+a) · X^x · Z^(-a) with Z^t = diag(1, e^{iπt}) and X^t = e^{iπt/2}·rx(πt).
+    use std::f64::consts::PI;
+    let (x, z, a) = (p[0], p[1], p[2]);
+    let xx = rx(&[PI * x]).scale(expi(PI * x / 2.0));
+    Matrix::diagonal(&[L, expi(PI * (z + a))]).mul(&xx).mul(&Matrix::diagonal(&[L, expi(-PI * a)]))
+}

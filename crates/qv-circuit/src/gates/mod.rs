@@ -149,6 +149,18 @@ gates! {
         "iSWAP: swap with phase i on |01⟩ and |10⟩";
     Dcx = "dcx", aliases [], qubits 2, params [], qelib1 false, matrices::dcx,
         "Double CNOT: cx(a,b) then cx(b,a)";
+    Gpi = "gpi", aliases [], qubits 1, params ["phi"], qelib1 false, matrices::gpi,
+        "IonQ GPI(φ) = [[0, e^{-iφ}], [e^{iφ}, 0]]: π rotation about cos(φ)X + sin(φ)Y (φ in radians)";
+    Gpi2 = "gpi2", aliases [], qubits 1, params ["phi"], qelib1 false, matrices::gpi2,
+        "IonQ GPI2(φ): π/2 rotation about cos(φ)X + sin(φ)Y, equal to r(π/2, φ) (φ in radians)";
+    Ms = "ms", aliases [], qubits 2, params ["phi0", "phi1", "theta"], qelib1 false, matrices::ms,
+        "IonQ Mølmer–Sørensen exp(-iθ/2·σ(φ0)⊗σ(φ1)), σ(φ) = cos(φ)X + sin(φ)Y; θ = π/2 is fully entangling";
+    Fsim = "fsim", aliases [], qubits 2, params ["theta", "phi"], qelib1 false, matrices::fsim,
+        "Google fSim(θ,φ): iSWAP-like rotation by θ on |01⟩,|10⟩ and phase e^{-iφ} on |11⟩";
+    SqrtIswap = "sqrt_iswap", aliases ["siswap"], qubits 2, params [], qelib1 false, matrices::sqrt_iswap,
+        "Square root of iSWAP (Google), equal to fsim(-π/4, 0)";
+    PhasedXZ = "phased_x_z", aliases [], qubits 1, params ["x", "z", "a"], qelib1 false, matrices::phased_x_z,
+        "Google PhasedXZ: Z^z·Z^a·X^x·Z^-a with Cirq's exponents in half-turns (X^t = e^{iπt/2}·rx(πt))";
     Ccx = "ccx", aliases ["toffoli"], qubits 3, params [], qelib1 true, matrices::ccx,
         "Toffoli: doubly controlled X";
     Cswap = "cswap", aliases ["fredkin"], qubits 3, params [], qelib1 true, matrices::cswap,

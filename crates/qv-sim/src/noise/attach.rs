@@ -33,13 +33,6 @@ pub(crate) struct OpNoise {
     pub readout: Option<ReadoutError>,
 }
 
-impl OpNoise {
-    /// Whether the operation is ideal.
-    pub fn is_empty(&self) -> bool {
-        self.before.is_empty() && self.after.is_empty() && self.readout.is_none()
-    }
-}
-
 /// The noise of every operation of `program` (all empty without a model).
 pub(crate) fn attach(program: &Program, model: Option<&NoiseModel>) -> Vec<OpNoise> {
     let Some(model) = model.filter(|m| !m.is_ideal()) else {
@@ -60,12 +53,11 @@ pub(crate) fn attach(program: &Program, model: Option<&NoiseModel>) -> Vec<OpNoi
         .iter()
         .map(|op| match &op.kind {
             Kind::Gate { qubits, .. } => {
-                let gate = program.circuit.instructions().get(op.source).and_then(|inst| {
-                    match inst.op {
+                let gate =
+                    program.circuit.instructions().get(op.source).and_then(|inst| match inst.op {
                         Operation::Gate { gate: GateRef::Standard(g), .. } => Some(g),
                         _ => None,
-                    }
-                });
+                    });
                 let after = gate.map_or_else(Vec::new, |g| place(NoisyOperation::Gate(g), qubits));
                 OpNoise { after, ..OpNoise::default() }
             }
@@ -74,10 +66,9 @@ pub(crate) fn attach(program: &Program, model: Option<&NoiseModel>) -> Vec<OpNoi
                 readout: model.readout_error(*qubit).copied(),
                 ..OpNoise::default()
             },
-            Kind::Reset { qubit } => OpNoise {
-                after: place(NoisyOperation::Reset, &[*qubit]),
-                ..OpNoise::default()
-            },
+            Kind::Reset { qubit } => {
+                OpNoise { after: place(NoisyOperation::Reset, &[*qubit]), ..OpNoise::default() }
+            }
         })
         .collect()
 }
@@ -100,7 +91,7 @@ mod tests {
         assert_eq!(qubits(&noise[0].after), vec![vec![2], vec![0]]);
         assert_eq!(qubits(&noise[1].after), vec![vec![1]]);
         assert_eq!(qubits(&noise[2].before), vec![vec![1]]);
-        assert!(noise[3].is_empty());
-        assert!(attach(&p, None).iter().all(OpNoise::is_empty));
+        assert!(noise[3].before.is_empty() && noise[3].after.is_empty());
+        assert!(attach(&p, None).iter().all(|o| o.after.is_empty() && o.readout.is_none()));
     }
 }

@@ -284,7 +284,9 @@ impl Channel {
     pub fn unitary(u: Matrix) -> Result<Channel, NoiseError> {
         let k = width_of_dim(u.dim())?;
         if !u.is_unitary(COMPLETENESS_TOL) {
-            return Err(err("the matrix is not unitary (U†U differs from I by more than 1e-9)".into()));
+            return Err(err(
+                "the matrix is not unitary (U†U differs from I by more than 1e-9)".into()
+            ));
         }
         Ok(Channel::from_mixture(k, vec![(1.0, u)]))
     }
@@ -475,9 +477,10 @@ mod tests {
 
     #[test]
     fn superoperator_of_unitary_is_kron_with_conjugate() {
-        let s = Channel::unitary(Matrix::from_rows([[c(1.0), c(0.0)], [c(0.0), C64::new(0.0, 1.0)]]))
-            .unwrap()
-            .superoperator();
+        let s =
+            Channel::unitary(Matrix::from_rows([[c(1.0), c(0.0)], [c(0.0), C64::new(0.0, 1.0)]]))
+                .unwrap()
+                .superoperator();
         // diag(1, i) ⊗ diag(1, -i) = diag(1, -i, i, 1).
         let want = [c(1.0), C64::new(0.0, -1.0), C64::new(0.0, 1.0), c(1.0)];
         for (j, w) in want.iter().enumerate() {

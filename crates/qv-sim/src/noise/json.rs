@@ -19,7 +19,10 @@ pub(super) fn parse(text: &str) -> Result<NoiseModel> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         let msg = e.to_string();
         let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]).to_string();
-        NoiseError::at(format!("line {} column {}", e.line(), e.column()), format!("invalid JSON: {msg}"))
+        NoiseError::at(
+            format!("line {} column {}", e.line(), e.column()),
+            format!("invalid JSON: {msg}"),
+        )
     })?;
     let top = object(&value, "(top level)")?;
     check_keys(top, "(top level)", &["description", "version", "errors", "readout"])?;
@@ -112,8 +115,8 @@ fn parse_rule(model: &mut NoiseModel, rule: &Value, path: &str) -> Result<()> {
         let mut by_width: BTreeMap<usize, Channel> = BTreeMap::new();
         for (name, op) in &ops {
             let width = op.num_qubits();
-            if !by_width.contains_key(&width) {
-                by_width.insert(width, parse_channel(spec, &spec_path, width)?);
+            if let std::collections::btree_map::Entry::Vacant(e) = by_width.entry(width) {
+                e.insert(parse_channel(spec, &spec_path, width)?);
             }
             let channel = by_width[&width].clone();
             let added = match &tuples {
@@ -147,15 +150,17 @@ fn parse_readout(
         let rp = format!("{mpath}[{r}]");
         let entries = array(row, &rp)?;
         if entries.len() != 2 {
-            return Err(NoiseError::at(&rp, format!("expected 2 entries, found {}", entries.len())));
+            return Err(NoiseError::at(
+                &rp,
+                format!("expected 2 entries, found {}", entries.len()),
+            ));
         }
         for (c, v) in entries.iter().enumerate() {
             matrix[r][c] = number(v, &format!("{rp}[{c}]"))?;
         }
     }
-    let error = ReadoutError::new(matrix).map_err(|e| {
-        NoiseError::at(format!("{mpath}{}", e.path), e.message)
-    })?;
+    let error = ReadoutError::new(matrix)
+        .map_err(|e| NoiseError::at(format!("{mpath}{}", e.path), e.message))?;
     let mut claim = |key: Option<usize>, p: &str| match seen.insert(key, i) {
         Some(first) => Err(NoiseError::at(
             p,
@@ -188,7 +193,10 @@ fn parse_readout(
 fn parse_tuples(v: &Value, path: &str) -> Result<Vec<Vec<usize>>> {
     let list = array(v, path)?;
     if list.is_empty() {
-        return Err(NoiseError::at(path, "the list of qubits is empty (leave `qubits` out for all qubits)"));
+        return Err(NoiseError::at(
+            path,
+            "the list of qubits is empty (leave `qubits` out for all qubits)",
+        ));
     }
     let mut out = Vec::with_capacity(list.len());
     for (j, t) in list.iter().enumerate() {
@@ -213,7 +221,9 @@ fn parse_tuples(v: &Value, path: &str) -> Result<Vec<Vec<usize>>> {
 fn parse_channel(v: &Value, path: &str, width: usize) -> Result<Channel> {
     let obj = object(v, path)?;
     let kind_value = obj.get("type").ok_or_else(|| missing(path, "type"))?;
-    let kind = kind_value.as_str().ok_or_else(|| expected(&format!("{path}.type"), "a string", kind_value))?;
+    let kind = kind_value
+        .as_str()
+        .ok_or_else(|| expected(&format!("{path}.type"), "a string", kind_value))?;
     let num = |name: &str| -> Result<f64> {
         number(obj.get(name).ok_or_else(|| missing(path, name))?, &format!("{path}.{name}"))
     };
@@ -315,16 +325,20 @@ fn complex_matrix(v: &Value, path: &str) -> Result<Matrix> {
         for (c, x) in entries.iter().enumerate() {
             let p = format!("{rp}[{c}]");
             data.push(match x {
-                Value::Array(parts) if parts.len() == 2 => {
-                    C64::new(number(&parts[0], &format!("{p}[0]"))?, number(&parts[1], &format!("{p}[1]"))?)
-                }
+                Value::Array(parts) if parts.len() == 2 => C64::new(
+                    number(&parts[0], &format!("{p}[0]"))?,
+                    number(&parts[1], &format!("{p}[1]"))?,
+                ),
                 Value::Number(_) => C64::new(number(x, &p)?, 0.0),
                 _ => return Err(expected(&p, "a number or [re, im]", x)),
             });
         }
     }
     if dim < 2 || !dim.is_power_of_two() {
-        return Err(NoiseError::at(path, format!("a channel matrix must be 2^k × 2^k, found {dim}×{dim}")));
+        return Err(NoiseError::at(
+            path,
+            format!("a channel matrix must be 2^k × 2^k, found {dim}×{dim}"),
+        ));
     }
     Ok(Matrix::from_vec(dim, data))
 }
@@ -422,25 +436,35 @@ mod tests {
     #[test]
     fn errors_name_the_json_path() {
         assert_eq!(
-            err(r#"{"errors": [{"gates": ["x"], "channel": {"type": "thermal_relaxation", "t1": 10, "t2": 30, "time": 1}}]}"#),
+            err(
+                r#"{"errors": [{"gates": ["x"], "channel": {"type": "thermal_relaxation", "t1": 10, "t2": 30, "time": 1}}]}"#
+            ),
             "noise model: errors[0].channel: `t2` (30) must be at most 2·t1 (20): a qubit cannot \
              dephase slower than its relaxation allows"
         );
         assert_eq!(
-            err(r#"{"errors": [{"gates": ["x", "cnot2"], "channel": {"type": "phase_damping", "lambda": 0.1}}]}"#),
+            err(
+                r#"{"errors": [{"gates": ["x", "cnot2"], "channel": {"type": "phase_damping", "lambda": 0.1}}]}"#
+            ),
             "noise model: errors[0].gates[1]: unknown operation `cnot2`: use a gate of the table \
              (`qv gates`), `measure` or `reset`"
         );
         assert_eq!(
-            err(r#"{"errors": [{"gates": ["x"], "channel": {"type": "depolarizing", "p": "0.1"}}]}"#),
+            err(
+                r#"{"errors": [{"gates": ["x"], "channel": {"type": "depolarizing", "p": "0.1"}}]}"#
+            ),
             "noise model: errors[0].channel.p: expected a number, found \"0.1\""
         );
         assert_eq!(
-            err(r#"{"errors": [{"gates": ["cx"], "qubits": [[0, 1], [2]], "channel": {"type": "depolarizing", "p": 0.1}}]}"#),
+            err(
+                r#"{"errors": [{"gates": ["cx"], "qubits": [[0, 1], [2]], "channel": {"type": "depolarizing", "p": 0.1}}]}"#
+            ),
             "noise model: errors[0].qubits[1]: `cx` acts on 2 qubits but [2] names 1"
         );
         assert_eq!(
-            err(r#"{"errors": [{"gates": ["h"], "channels": [{"type": "phase_damping", "lambda": 0.1}, {"type": "kraus", "operators": [[[1, 0], [0, 0.5]]]}]}]}"#),
+            err(
+                r#"{"errors": [{"gates": ["h"], "channels": [{"type": "phase_damping", "lambda": 0.1}, {"type": "kraus", "operators": [[[1, 0], [0, 0.5]]]}]}]}"#
+            ),
             "noise model: errors[0].channels[1].operators: Kraus operators are not trace \
              preserving: Σ K†K differs from the identity by 7.500e-1 (tolerance 1e-9)"
         );
@@ -450,7 +474,9 @@ mod tests {
              1: row i holds the probabilities of recording 0 and 1 when the outcome is i"
         );
         assert_eq!(
-            err(r#"{"readout": [{"qubits": [1], "matrix": [[1, 0], [0, 1]]}, {"qubits": [2, 1], "matrix": [[1, 0], [0, 1]]}]}"#),
+            err(
+                r#"{"readout": [{"qubits": [1], "matrix": [[1, 0], [0, 1]]}, {"qubits": [2, 1], "matrix": [[1, 0], [0, 1]]}]}"#
+            ),
             "noise model: readout[1].qubits[1]: qubit 1 already has a readout error (readout[0])"
         );
         assert_eq!(

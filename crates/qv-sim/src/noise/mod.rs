@@ -334,9 +334,8 @@ mod tests {
         let got = m.errors_for(NoisyOperation::Gate(StandardGate::Cx), &[4, 2]);
         let positions: Vec<&[usize]> = got.iter().map(|a| a.positions.as_slice()).collect();
         assert_eq!(positions, vec![&[0][..], &[1][..]]);
-        let e = m
-            .add_all_qubit_error(Channel::depolarizing(0.1, 2).unwrap(), &["ccx"])
-            .unwrap_err();
+        let e =
+            m.add_all_qubit_error(Channel::depolarizing(0.1, 2).unwrap(), &["ccx"]).unwrap_err();
         assert_eq!(
             e.to_string(),
             "noise model: a 2-qubit channel cannot be attached to `ccx`, which acts on 3 \

@@ -35,21 +35,28 @@ pub(crate) fn set_bit(row: &mut [u64], j: usize, v: bool) {
 }
 
 /// Transposes a 64×64 bit block in place: bit `c` of `a[r]` ends up as bit
-/// `r` of `a[c]` (recursive block swaps, 6 rounds of 32 word operations).
+/// `r` of `a[c]` (recursive block swaps: 6 rounds of 32 word operations,
+/// each round a fixed-stride loop the compiler can vectorise).
+#[inline]
 pub(crate) fn transpose64(a: &mut [u64; 64]) {
-    let mut j = 32;
-    let mut m: u64 = 0x0000_0000_FFFF_FFFF;
-    while j != 0 {
-        let mut k = 0;
-        while k < 64 {
-            // Swap the high `j`-bit halves of a[k] with the low halves of a[k + j].
-            let t = ((a[k] >> j) ^ a[k + j]) & m;
-            a[k] ^= t << j;
-            a[k + j] ^= t;
-            k = (k + j + 1) & !j;
+    round::<32>(a, 0x0000_0000_FFFF_FFFF);
+    round::<16>(a, 0x0000_FFFF_0000_FFFF);
+    round::<8>(a, 0x00FF_00FF_00FF_00FF);
+    round::<4>(a, 0x0F0F_0F0F_0F0F_0F0F);
+    round::<2>(a, 0x3333_3333_3333_3333);
+    round::<1>(a, 0x5555_5555_5555_5555);
+}
+
+/// Swaps the high `J`-bit halves of `a[k]` with the low halves of `a[k + J]`
+/// for every `k` whose bit `J` is clear.
+#[inline(always)]
+fn round<const J: usize>(a: &mut [u64; 64], m: u64) {
+    for base in (0..64).step_by(2 * J) {
+        for k in base..base + J {
+            let t = ((a[k] >> J) ^ a[k + J]) & m;
+            a[k] ^= t << J;
+            a[k + J] ^= t;
         }
-        j >>= 1;
-        m ^= m << j;
     }
 }
 

@@ -7,10 +7,7 @@
 //! This treats every gate of the table uniformly, parameterised ones included
 //! (`rz(π/2)`, `u3(π/2, 0, π)`, `rzz(-π/2)` …), with their exact signs; a
 //! rotation angle more than about `1e-12` away from a multiple of `π/2` is not
-//! Clifford. [`CliffordCache`] memoises the answer per distinct matrix.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! Clifford.
 
 use qv_circuit::{Matrix, C64};
 
@@ -171,21 +168,6 @@ impl Clifford {
     }
 }
 
-/// Memoises [`Clifford::of`] by the exact bits of the matrix entries.
-#[derive(Debug, Default)]
-pub(crate) struct CliffordCache {
-    map: HashMap<Vec<u64>, Option<Arc<Clifford>>>,
-}
-
-impl CliffordCache {
-    /// The Clifford actions of `u`, or `None` if `u` is not Clifford.
-    pub fn get(&mut self, u: &Matrix) -> Option<Arc<Clifford>> {
-        let key: Vec<u64> =
-            u.data().iter().flat_map(|c| [c.re.to_bits(), c.im.to_bits()]).collect();
-        self.map.entry(key).or_insert_with(|| Clifford::of(u).map(Arc::new)).clone()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,8 +230,22 @@ mod tests {
     #[test]
     fn table_gates_are_classified() {
         let clifford = [
-            G::Id, G::X, G::Y, G::Z, G::H, G::S, G::Sdg, G::Sx, G::Sxdg, G::Cx, G::Cy, G::Cz,
-            G::Swap, G::Iswap, G::Dcx, G::Ecr,
+            G::Id,
+            G::X,
+            G::Y,
+            G::Z,
+            G::H,
+            G::S,
+            G::Sdg,
+            G::Sx,
+            G::Sxdg,
+            G::Cx,
+            G::Cy,
+            G::Cz,
+            G::Swap,
+            G::Iswap,
+            G::Dcx,
+            G::Ecr,
         ];
         let not = [G::T, G::Tdg, G::Ch, G::Cs, G::Csdg, G::Csx, G::Ccx, G::Cswap, G::Ccz, G::C3x];
         for g in clifford {
@@ -279,14 +275,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn cache_returns_the_same_answer() {
-        let mut cache = CliffordCache::default();
-        let h = G::H.matrix(&[]);
-        let a = cache.get(&h).unwrap();
-        assert!(Arc::ptr_eq(&a, &cache.get(&h).unwrap()));
-        assert!(cache.get(&G::T.matrix(&[])).is_none());
     }
 }

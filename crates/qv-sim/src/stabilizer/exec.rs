@@ -74,9 +74,10 @@ pub(crate) fn execute(
             }
             j += 1;
         }
+        let last = j == ops.len();
         let outcomes = match &mut mode {
-            Mode::Reference(_) => tab.measure_group(&group, || false),
-            Mode::Shot(rng) => tab.measure_group(&group, || rng.next_u64() & 1 == 1),
+            Mode::Reference(_) => tab.measure_group(&group, last, || false),
+            Mode::Shot(rng) => tab.measure_group(&group, last, || rng.next_u64() & 1 == 1),
         };
         for (k, pos) in members {
             let outcome = outcomes[pos];

@@ -83,13 +83,29 @@ enum FrameOp {
     /// XOR of the inputs in mask `m[o]`.
     Gen2(u32, u32, [u8; 4]),
     /// Record `reference ^ x` into `clbit`, then randomise z.
-    Measure { q: u32, clbit: u32, reference: bool, readout: u32 },
+    Measure {
+        q: u32,
+        clbit: u32,
+        reference: bool,
+        readout: u32,
+    },
     /// x = 0, z random.
     Reset(u32),
     /// XOR Pauli `(x, z)` into `q` where `cond` differs from the reference run.
-    CondPauli { q: u32, x: bool, z: bool, cond: u32, reference: bool },
+    CondPauli {
+        q: u32,
+        x: bool,
+        z: bool,
+        cond: u32,
+        reference: bool,
+    },
     /// Draw from channel `channel` on `(a, b)` (only lanes where `cond` holds, if set).
-    Noise { a: u32, b: u32, channel: u32, cond: u32 },
+    Noise {
+        a: u32,
+        b: u32,
+        channel: u32,
+        cond: u32,
+    },
 }
 
 fn op_for_map1(q: u32, m: Map1) -> Option<FrameOp> {
@@ -187,7 +203,10 @@ impl FrameProgram {
                         }
                     }
                     (c, _) => {
-                        debug_assert!(c.is_none(), "conditioned non-Pauli gates need the per-shot path");
+                        debug_assert!(
+                            c.is_none(),
+                            "conditioned non-Pauli gates need the per-shot path"
+                        );
                         b.gate(&clifford.forward, qubits)
                     }
                 },
@@ -219,16 +238,35 @@ impl FrameProgram {
         b.out
     }
 
-    /// Number of frame operations (after fusion).
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.ops.len()
+    /// Simulates one batch of `BATCH_SHOTS` shots and writes the first
+    /// `out.len() / words_per_shot` of them to `out`, shot-major: shot `s`
+    /// occupies words `s * words_per_shot .. (s + 1) * words_per_shot`. The
+    /// word loops are compiled for AVX-512 and AVX2 too, chosen at run time.
+    pub fn run_batch(&self, rng: &mut Rng, scratch: &mut BatchScratch, out: &mut [u64]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f,avx2")]
+            unsafe fn avx512(p: &FrameProgram, r: &mut Rng, s: &mut BatchScratch, o: &mut [u64]) {
+                p.run_batch_body(r, s, o)
+            }
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2(p: &FrameProgram, r: &mut Rng, s: &mut BatchScratch, o: &mut [u64]) {
+                p.run_batch_body(r, s, o)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU supports the enabled features.
+                return unsafe { avx512(self, rng, scratch, out) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports the enabled features.
+                return unsafe { avx2(self, rng, scratch, out) };
+            }
+        }
+        self.run_batch_body(rng, scratch, out)
     }
 
-    /// Simulates one batch of `BATCH_SHOTS` shots and returns the final
-    /// classical bits shot-major: shot `s` occupies words
-    /// `s * words_per_shot .. (s + 1) * words_per_shot`.
-    pub fn run_batch(&self, rng: &mut Rng, scratch: &mut BatchScratch) -> Vec<u64> {
+    #[inline(always)]
+    fn run_batch_body(&self, rng: &mut Rng, scratch: &mut BatchScratch, out: &mut [u64]) {
         scratch.reset(self.num_qubits, self.num_clbits, rng);
         let BatchScratch { frames, clbits, hits } = scratch;
         for op in &self.ops {
@@ -345,10 +383,11 @@ impl FrameProgram {
                 }
             }
         }
-        shot_major(clbits, self.num_clbits)
+        shot_major(clbits, self.num_clbits, out);
     }
 
     /// Lanes where condition `cond` holds.
+    #[inline]
     fn condition_mask(&self, cond: u32, clbits: &[Lanes]) -> Lanes {
         let c = &self.conditions[cond as usize];
         if !c.satisfiable() {
@@ -452,9 +491,7 @@ fn xor_into(dst: &mut Lanes, src: &Lanes) {
 
 #[inline]
 fn randomize_into(dst: &mut Lanes, rng: &mut Rng) {
-    for w in dst.iter_mut() {
-        *w ^= rng.next_u64();
-    }
+    rng.xor_fill(dst);
 }
 
 /// Two distinct qubits' frames, both mutable.
@@ -471,23 +508,27 @@ fn pair(frames: &mut [QubitFrame], a: u32, b: u32) -> (&mut QubitFrame, &mut Qub
     }
 }
 
-/// Transposes clbit-major lanes into shot-major rows of `ceil(c / 64)` words.
-fn shot_major(clbits: &[Lanes], c: usize) -> Vec<u64> {
+/// Transposes clbit-major lanes into shot-major rows of `ceil(c / 64)`
+/// words, for as many shots as `out` holds.
+#[inline]
+fn shot_major(clbits: &[Lanes], c: usize, out: &mut [u64]) {
     let cw = c.div_ceil(64);
-    let mut out = vec![0u64; BATCH_SHOTS * cw];
+    if cw == 0 {
+        return;
+    }
+    let shots = out.len() / cw;
     let mut block = [0u64; 64];
-    for w in 0..BATCH_WORDS {
+    for w in 0..shots.div_ceil(64) {
         for cb in 0..cw {
             for (i, slot) in block.iter_mut().enumerate() {
                 *slot = clbits.get(cb * 64 + i).map_or(0, |l| l[w]);
             }
             transpose64(&mut block);
-            for (s, &bits) in block.iter().enumerate() {
+            for (s, &bits) in block.iter().enumerate().take(shots - w * 64) {
                 out[(w * 64 + s) * cw + cb] = bits;
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -526,8 +567,8 @@ mod tests {
         let mut clbits = vec![[0u64; BATCH_WORDS]; 70];
         clbits[0][0] = 0b10; // clbit 0 set in shot 1
         clbits[69][1] = 1; // clbit 69 set in shot 64
-        let rows = shot_major(&clbits, 70);
-        assert_eq!(rows.len(), BATCH_SHOTS * 2);
+        let mut rows = vec![0u64; 65 * 2];
+        shot_major(&clbits, 70, &mut rows);
         assert_eq!(&rows[2..4], &[1, 0]);
         assert_eq!(&rows[128..130], &[0, 1 << 5]);
         assert_eq!(rows.iter().map(|w| w.count_ones()).sum::<u32>(), 2);

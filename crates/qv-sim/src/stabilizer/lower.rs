@@ -1,19 +1,22 @@
 //! Lowering a circuit to stabilizer operations, with the Clifford check.
 //!
-//! The circuit is lowered by the simulator's common [`Program`] (flattening,
-//! validation, matrices); each gate's matrix is then turned into its Clifford
+//! Custom gates are flattened (only when the circuit calls one), barriers
+//! dropped, parameters evaluated, and each gate turned into its Clifford
 //! action ([`Clifford`]) or rejected with [`SimError::NotClifford`], which
-//! names the gate, the instruction of the *original* circuit (custom gate
-//! calls are expanded, so flat positions are mapped back) and its qubits.
+//! names the gate, the instruction of the *original* circuit (flat positions
+//! are mapped back through custom gate expansions) and its qubits. Actions
+//! are cached per gate and parameter values, so a gate's matrix is built and
+//! analysed once however often it occurs. Operands are validated as the
+//! reference simulator's `Program::lower` does.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use qv_circuit::{BodyOp, Circuit, GateRef, Operation, StandardGate};
+use qv_circuit::{BodyOp, Circuit, CircuitError, GateRef, Operation, Register, StandardGate};
 
-use super::clifford::{Clifford, CliffordCache};
+use super::clifford::Clifford;
 use crate::error::SimError;
-use crate::program::{Kind, Program};
 
 /// `register == value` on the flat classical bits.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +36,11 @@ impl Condition {
     /// Whether `clbits` holds the value.
     pub fn holds(&self, clbits: &[bool]) -> bool {
         self.satisfiable()
-            && self.bits.clone().enumerate().all(|(j, b)| clbits[b] == (j < 64 && (self.value >> j) & 1 == 1))
+            && self
+                .bits
+                .clone()
+                .enumerate()
+                .all(|(j, b)| clbits[b] == (j < 64 && (self.value >> j) & 1 == 1))
     }
 }
 
@@ -88,61 +95,181 @@ impl StabOp {
 /// A circuit lowered for the stabilizer backend.
 #[derive(Clone, Debug)]
 pub(crate) struct StabProgram {
-    /// The flattened circuit (registers, names).
-    pub circuit: Circuit,
     /// Operations in order, barriers dropped.
     pub ops: Vec<StabOp>,
+    /// The classical registers (for formatting outcomes).
+    pub cregs: Vec<Register>,
+    num_qubits: usize,
+    num_clbits: usize,
 }
 
 impl StabProgram {
     /// Lowers `circuit`, rejecting non-Clifford gates.
     pub fn lower(circuit: &Circuit) -> Result<Self, SimError> {
-        let program = Program::lower(circuit)?;
-        let mut cache = CliffordCache::default();
-        let mut ops = Vec::with_capacity(program.ops.len());
-        let flat = &program.circuit;
-        for op in &program.ops {
-            let inst = &flat.instructions()[op.source];
-            let condition = inst.condition.map(|c| Condition {
-                bits: flat.cregs()[c.creg].bits(),
-                value: c.value,
-            });
-            let kind = match &op.kind {
-                Kind::Gate { matrix, qubits } => {
-                    let gate = match inst.op {
-                        Operation::Gate { gate: GateRef::Standard(g), .. } => g,
-                        // `Program::lower` only emits gates of the table.
-                        _ => return Err(not_clifford(circuit, op.source, "?", qubits)),
-                    };
-                    let Some(clifford) = cache.get(matrix) else {
-                        return Err(not_clifford(circuit, op.source, gate.name(), qubits));
-                    };
-                    StabKind::Gate { gate, clifford, qubits: qubits.clone() }
+        let calls_custom = circuit
+            .instructions()
+            .iter()
+            .any(|i| matches!(i.op, Operation::Gate { gate: GateRef::Custom(_), .. }));
+        let flattened = if calls_custom { Some(circuit.flatten()?) } else { None };
+        let flat = flattened.as_ref().unwrap_or(circuit);
+        let mut cache = ActionCache::default();
+        let mut ops = Vec::with_capacity(flat.instructions().len());
+        for (index, inst) in flat.instructions().iter().enumerate() {
+            let condition = match inst.condition {
+                Some(c) => {
+                    let reg =
+                        flat.cregs().get(c.creg).ok_or(CircuitError::NoSuchRegister(c.creg))?;
+                    Some(Condition { bits: reg.bits(), value: c.value })
                 }
-                Kind::Measure { qubit, clbit, deferred } => {
-                    StabKind::Measure { qubit: *qubit, clbit: *clbit, terminal: *deferred }
+                None => None,
+            };
+            let kind = match (&inst.op, inst.qubits.as_slice(), inst.clbits.as_slice()) {
+                (Operation::Barrier, ..) => continue,
+                (Operation::Gate { gate, params }, qubits, _) => {
+                    let g = match *gate {
+                        GateRef::Standard(g) => g,
+                        // `flatten` leaves only table gates.
+                        GateRef::Custom(i) => return Err(CircuitError::NoSuchGate(i).into()),
+                    };
+                    check_arity(g.name(), "parameters", g.num_params(), params.len())?;
+                    check_arity(g.name(), "qubits", g.num_qubits(), qubits.len())?;
+                    check_qubits(flat, g.name(), qubits)?;
+                    let values = params
+                        .iter()
+                        .map(|p| p.eval_const())
+                        .collect::<Result<Vec<f64>, _>>()
+                        .map_err(|source| CircuitError::Param {
+                            gate: g.name().to_string(),
+                            source,
+                        })?;
+                    let Some(clifford) = cache.get(g, &values) else {
+                        return Err(not_clifford(circuit, calls_custom, index, g.name(), qubits));
+                    };
+                    StabKind::Gate { gate: g, clifford, qubits: qubits.to_vec() }
                 }
-                Kind::Reset { qubit } => StabKind::Reset { qubit: *qubit },
+                (Operation::Measure, &[qubit], &[clbit]) => {
+                    check_qubits(flat, "measure", &[qubit])?;
+                    if clbit >= flat.num_clbits() {
+                        let size = flat.num_clbits();
+                        return Err(CircuitError::ClbitOutOfRange { index: clbit, size }.into());
+                    }
+                    StabKind::Measure { qubit, clbit, terminal: false }
+                }
+                (Operation::Reset, &[qubit], _) => {
+                    check_qubits(flat, "reset", &[qubit])?;
+                    StabKind::Reset { qubit }
+                }
+                (Operation::Measure, qubits, clbits) => {
+                    check_arity("measure", "qubits", 1, qubits.len())?;
+                    return Err(arity("measure", "classical bits", 1, clbits.len()).into());
+                }
+                (Operation::Reset, qubits, _) => {
+                    return Err(arity("reset", "qubits", 1, qubits.len()).into())
+                }
             };
             ops.push(StabOp { kind, condition });
         }
-        Ok(Self { circuit: program.circuit, ops })
+        mark_terminal(&mut ops, flat.num_qubits());
+        Ok(Self {
+            ops,
+            cregs: flat.cregs().to_vec(),
+            num_qubits: flat.num_qubits(),
+            num_clbits: flat.num_clbits(),
+        })
     }
 
     /// Number of qubits.
     pub fn num_qubits(&self) -> usize {
-        self.circuit.num_qubits()
+        self.num_qubits
     }
 
     /// Number of classical bits.
     pub fn num_clbits(&self) -> usize {
-        self.circuit.num_clbits()
+        self.num_clbits
     }
 }
 
-/// The error for a non-Clifford gate at flat position `flat_index`.
-fn not_clifford(circuit: &Circuit, flat_index: usize, gate: &str, qubits: &[usize]) -> SimError {
-    let instruction = original_index(circuit, flat_index);
+/// Marks measurements after which nothing touches the qubit and nothing is conditioned.
+fn mark_terminal(ops: &mut [StabOp], num_qubits: usize) {
+    let last_conditioned = ops.iter().rposition(|op| op.condition.is_some());
+    let mut touched_later = vec![false; num_qubits];
+    for (i, op) in ops.iter_mut().enumerate().rev() {
+        match &mut op.kind {
+            StabKind::Measure { qubit, terminal, .. } => {
+                *terminal = last_conditioned.is_none_or(|l| i > l) && !touched_later[*qubit];
+                touched_later[*qubit] = true;
+            }
+            StabKind::Reset { qubit } => touched_later[*qubit] = true,
+            StabKind::Gate { qubits, .. } => qubits.iter().for_each(|&q| touched_later[q] = true),
+        }
+    }
+}
+
+/// Clifford actions per gate and exact parameter values.
+#[derive(Debug, Default)]
+struct ActionCache {
+    /// Parameterless gates, by table index.
+    plain: Vec<Option<Option<Arc<Clifford>>>>,
+    /// Parameterised gates, by gate and parameter bits.
+    with_params: HashMap<(StandardGate, Vec<u64>), Option<Arc<Clifford>>>,
+}
+
+impl ActionCache {
+    fn get(&mut self, gate: StandardGate, params: &[f64]) -> Option<Arc<Clifford>> {
+        let compute = || Clifford::of(&gate.matrix(params)).map(Arc::new);
+        if params.is_empty() {
+            let i = gate as usize;
+            if self.plain.len() <= i {
+                self.plain.resize(i + 1, None);
+            }
+            return self.plain[i].get_or_insert_with(compute).clone();
+        }
+        let key = (gate, params.iter().map(|p| p.to_bits()).collect());
+        self.with_params.entry(key).or_insert_with(compute).clone()
+    }
+}
+
+fn arity(gate: &str, what: &'static str, expected: usize, found: usize) -> CircuitError {
+    CircuitError::Arity { gate: gate.to_string(), what, expected, found }
+}
+
+fn check_arity(
+    gate: &str,
+    what: &'static str,
+    expected: usize,
+    found: usize,
+) -> Result<(), CircuitError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(arity(gate, what, expected, found))
+    }
+}
+
+/// Qubit indices in range and distinct (custom gate bodies are expanded after
+/// `Circuit::push` validated the calls).
+fn check_qubits(circuit: &Circuit, gate: &str, qubits: &[usize]) -> Result<(), CircuitError> {
+    let size = circuit.num_qubits();
+    for (i, &q) in qubits.iter().enumerate() {
+        if q >= size {
+            return Err(CircuitError::QubitOutOfRange { index: q, size });
+        }
+        if qubits[..i].contains(&q) {
+            return Err(CircuitError::DuplicateQubit { gate: gate.to_string(), qubit: q });
+        }
+    }
+    Ok(())
+}
+
+/// The error for a non-Clifford gate at position `index` of the (possibly flattened) circuit.
+fn not_clifford(
+    circuit: &Circuit,
+    flattened: bool,
+    index: usize,
+    gate: &str,
+    qubits: &[usize],
+) -> SimError {
+    let instruction = if flattened { original_index(circuit, index) } else { index };
     let names: Vec<String> = qubits.iter().map(|&q| circuit.qubit_name(q)).collect();
     let called = format!("{gate} {}", names.join(", "));
     let location = match circuit.instructions().get(instruction) {
@@ -229,7 +356,11 @@ mod tests {
     fn custom_gate_positions_map_back_to_the_call() {
         let mut c = Circuit::new(2);
         let body = vec![
-            BodyOp::Gate { gate: GateRef::Standard(StandardGate::H), params: vec![], qubits: vec![0] },
+            BodyOp::Gate {
+                gate: GateRef::Standard(StandardGate::H),
+                params: vec![],
+                qubits: vec![0],
+            },
             BodyOp::Barrier(vec![0, 1]),
             BodyOp::Gate {
                 gate: GateRef::Standard(StandardGate::Rz),
@@ -258,6 +389,32 @@ mod tests {
         };
         assert_eq!((gate.as_str(), *instruction, qubits.clone()), ("rz", 2, vec![1]));
         assert_eq!(location, "instruction 2 (`mix(0.25) q[0], q[1]`, which expands to `rz q[1]`)");
+    }
+
+    #[test]
+    fn actions_are_computed_once_per_gate_and_angle() {
+        let mut cache = ActionCache::default();
+        let h = cache.get(StandardGate::H, &[]).unwrap();
+        assert!(Arc::ptr_eq(&h, &cache.get(StandardGate::H, &[]).unwrap()));
+        let rz = cache.get(StandardGate::Rz, &[std::f64::consts::PI]).unwrap();
+        assert!(Arc::ptr_eq(&rz, &cache.get(StandardGate::Rz, &[std::f64::consts::PI]).unwrap()));
+        assert!(cache.get(StandardGate::T, &[]).is_none());
+        assert!(cache.get(StandardGate::Rz, &[0.5]).is_none());
+    }
+
+    #[test]
+    fn terminal_measurements_are_marked() {
+        let c = Circuit::with_clbits(2, 3).h(0).measure(0, 0).x(0).measure(0, 1).measure(1, 2);
+        let p = StabProgram::lower(&c).unwrap();
+        let flags: Vec<bool> = p
+            .ops
+            .iter()
+            .filter_map(|op| match op.kind {
+                StabKind::Measure { terminal, .. } => Some(terminal),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(flags, vec![false, true, true]);
     }
 
     #[test]

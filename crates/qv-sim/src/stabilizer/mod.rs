@@ -8,7 +8,7 @@
 //!   measurement `O(n/64)`, random measurement `O(n²/64)`).
 //! - `frame`: the Pauli-frame sampler, 64 shots per word.
 //! - `exec`: the reference shot and the per-shot fallback.
-//! - `noise`: [`PauliNoise`] (Pauli channels per gate, readout errors).
+//! - `noise`: a [`crate::NoiseModel`]'s Pauli channels and readout errors.
 //! - `run`: [`Sampler`] and [`run`]; `shots`: packed results and counts.
 //!
 //! [`expectation`] evaluates Pauli observables exactly from the tableau.
@@ -28,14 +28,22 @@ use qv_circuit::Circuit;
 
 pub use clifford::TOLERANCE as CLIFFORD_TOLERANCE;
 pub use lower::check_clifford;
-pub use noise::{GateNoise, PauliChannel, PauliNoise, ReadoutNoise};
-pub use run::{run, run_with_noise, Sampler};
+pub use run::{run, Sampler};
 pub use shots::ShotBits;
 
 use crate::error::SimError;
+use crate::noise::NoiseModel;
 use crate::observable::{Observable, Pauli};
 use lower::{StabKind, StabProgram};
 use tableau::Tableau;
+
+/// Checks that the stabilizer backend can run `circuit` under `noise`: every
+/// gate is Clifford and every channel the model places on the circuit's
+/// operations is a Pauli channel (for automatic backend choice).
+pub fn check_noise(circuit: &Circuit, noise: &NoiseModel) -> Result<(), SimError> {
+    let program = StabProgram::lower(circuit)?;
+    noise::resolve(&program, noise).map(|_| ())
+}
 
 /// The exact expectation value of a Pauli-sum observable in the final state
 /// of a Clifford circuit: each term is `0` or `±coeff`.
@@ -45,6 +53,14 @@ use tableau::Tableau;
 /// qubits that are not certainly `|0⟩` or `|1⟩` make the final state mixed or
 /// random and are refused.
 pub fn expectation(circuit: &Circuit, observable: &Observable) -> Result<f64, SimError> {
+    let values = term_expectations(circuit, observable)?;
+    Ok(observable.terms.iter().zip(values).map(|(t, v)| t.coeff * v).sum())
+}
+
+/// `⟨P⟩` of each term's Pauli string (without its coefficient), in term
+/// order: each exactly `0`, `1` or `-1`. The circuit is simulated once.
+/// Same conditions as [`expectation`].
+pub fn term_expectations(circuit: &Circuit, observable: &Observable) -> Result<Vec<f64>, SimError> {
     observable.check_width(circuit.num_qubits())?;
     let program = StabProgram::lower(circuit)?;
     let mut tab = Tableau::new(program.num_qubits());
@@ -64,20 +80,23 @@ pub fn expectation(circuit: &Circuit, observable: &Observable) -> Result<f64, Si
             },
         }
     }
-    let mut total = 0.0;
-    for term in &observable.terms {
-        let paulis: Vec<(usize, bool, bool)> = term
-            .paulis
-            .iter()
-            .map(|&(q, p)| match p {
-                Pauli::X => (q, true, false),
-                Pauli::Y => (q, true, true),
-                Pauli::Z => (q, false, true),
-            })
-            .collect();
-        total += term.coeff * tab.pauli_expectation(&paulis);
-    }
-    Ok(total)
+    let values = observable
+        .terms
+        .iter()
+        .map(|term| {
+            let paulis: Vec<(usize, bool, bool)> = term
+                .paulis
+                .iter()
+                .map(|&(q, p)| match p {
+                    Pauli::X => (q, true, false),
+                    Pauli::Y => (q, true, true),
+                    Pauli::Z => (q, false, true),
+                })
+                .collect();
+            tab.pauli_expectation(&paulis)
+        })
+        .collect();
+    Ok(values)
 }
 
 fn not_pure(what: &str) -> SimError {

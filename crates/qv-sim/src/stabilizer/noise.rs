@@ -1,90 +1,76 @@
-//! Pauli noise for the stabilizer backend.
+//! Pauli noise for the stabilizer backend, from the common [`NoiseModel`].
 //!
-//! A [`PauliNoise`] attaches [`PauliChannel`]s to gates by name (optionally
-//! only on given qubits) and readout errors to measurements. Rules for exact
-//! qubits take precedence over rules for all qubits of the same name, as in
-//! Qiskit Aer's local and all-qubit errors; all rules of the winning kind
-//! apply, in order. A one-qubit channel on a multi-qubit gate acts on each of
-//! its qubits independently. Gate errors act after the gate; the names
-//! `measure` and `reset` attach errors before a measurement and after a reset.
+//! A model's channels are placed on operations exactly as for the other
+//! backends (`NoiseModel::errors_for`: gate and reset errors after the
+//! operation, measure errors before it; local rules replace all-qubit ones;
+//! a 1-qubit channel on a wider gate acts on each operand). Each channel must
+//! be a Pauli channel — a mixture of Pauli strings, given as such or as Kraus
+//! operators each proportional to a Pauli — and becomes a [`PauliChannel`];
+//! anything else (amplitude damping, thermal relaxation, …) is refused with
+//! [`SimError::UnsupportedNoise`]. Readout errors flip recorded bits.
 //!
 //! The frame sampler draws errors per shot lane by geometric skipping
 //! ([`Rng::for_each_hit`]): a channel of total probability `p` costs
 //! `O(p · shots)` work per operation, not `O(shots)`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use qv_circuit::Matrix;
+
+use super::clifford::Action;
+use super::frame::OpNoise;
+use super::lower::{StabKind, StabProgram};
 use crate::error::SimError;
+use crate::noise::{Channel, NoiseModel, NoisyOperation};
 
 /// Probabilities of the non-identity Paulis on one or two qubits.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PauliChannel {
+pub(crate) struct PauliChannel {
     num_qubits: usize,
     /// `(x bits, z bits, probability)`, bit `j` = channel qubit `j`, `x∧z` = Y.
     terms: Vec<(u8, u8, f64)>,
+    total: f64,
 }
 
 impl PauliChannel {
-    /// A channel from `(label, probability)` pairs; labels are Pauli strings
-    /// over `I X Y Z`, Qiskit order (the rightmost letter is qubit 0), all of
-    /// the same length 1 or 2. Probabilities must be in `[0, 1]` and sum to at
-    /// most 1; the identity takes the rest.
-    pub fn from_labels(terms: &[(&str, f64)]) -> Result<Self, SimError> {
-        let num_qubits = terms.first().map_or(1, |(l, _)| l.len());
-        if !(1..=2).contains(&num_qubits) {
-            return Err(noise_err(format!("Pauli channel labels must have 1 or 2 letters, got {num_qubits}")));
+    /// The Pauli form of `channel`, if it is a mixture of Pauli strings on 1
+    /// or 2 qubits.
+    pub fn from_channel(channel: &Channel) -> Option<Self> {
+        let k = channel.num_qubits();
+        if !(1..=2).contains(&k) {
+            return None;
         }
-        let mut out = Vec::with_capacity(terms.len());
-        for &(label, p) in terms {
-            if label.len() != num_qubits {
-                return Err(noise_err(format!(
-                    "Pauli label `{label}` has {} letters, but the channel acts on {num_qubits} qubits",
-                    label.len()
-                )));
+        let dim = (1usize << k) as f64;
+        let mixture: Vec<(f64, Matrix)> = match channel.unitary_mixture() {
+            Some(m) => m.to_vec(),
+            None => channel
+                .kraus_operators()
+                .iter()
+                .map(|op| {
+                    // p = Tr(K†K) / 2^k, and K / √p must be a Pauli up to phase.
+                    let p = op.data().iter().map(|c| c.norm_sqr()).sum::<f64>() / dim;
+                    let u = if p > 0.0 { op.scale((1.0 / p.sqrt()).into()) } else { op.clone() };
+                    (p, u)
+                })
+                .collect(),
+        };
+        let mut terms: Vec<(u8, u8, f64)> = Vec::new();
+        for (p, u) in mixture {
+            if p <= 0.0 {
+                continue;
             }
-            let (mut x, mut z) = (0u8, 0u8);
-            for (j, c) in label.chars().rev().enumerate() {
-                let (bx, bz) = match c {
-                    'I' => (0, 0),
-                    'X' => (1, 0),
-                    'Y' => (1, 1),
-                    'Z' => (0, 1),
-                    _ => return Err(noise_err(format!("`{c}` in Pauli label `{label}` is not one of I, X, Y, Z"))),
-                };
-                x |= bx << j;
-                z |= bz << j;
+            let (x, z) = Action::of(&u)?.as_pauli()?;
+            if (x | z) == 0 {
+                continue;
             }
-            out.push((x, z, p));
-        }
-        Self::new(num_qubits, out)
-    }
-
-    /// Symmetric depolarizing noise in Stim's convention: each of the
-    /// `4^k - 1` non-identity Paulis with probability `p / (4^k - 1)`.
-    pub fn depolarizing(num_qubits: usize, p: f64) -> Result<Self, SimError> {
-        if !(1..=2).contains(&num_qubits) {
-            return Err(noise_err(format!("depolarizing noise on {num_qubits} qubits is not supported (1 or 2)")));
-        }
-        let count = (1usize << (2 * num_qubits)) - 1;
-        let terms = (1..=count)
-            .map(|i| (compact(i & 0b0101), compact((i >> 1) & 0b0101), p / count as f64))
-            .collect();
-        Self::new(num_qubits, terms)
-    }
-
-    fn new(num_qubits: usize, terms: Vec<(u8, u8, f64)>) -> Result<Self, SimError> {
-        let mut total = 0.0;
-        for &(_, _, p) in &terms {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(noise_err(format!("Pauli probability {p} is not in [0, 1]")));
+            match terms.iter_mut().find(|t| (t.0, t.1) == (x, z)) {
+                Some(t) => t.2 += p,
+                None => terms.push((x, z, p)),
             }
-            total += p;
         }
-        if total > 1.0 + 1e-12 {
-            return Err(noise_err(format!("Pauli probabilities sum to {total}, more than 1")));
-        }
-        let terms = terms.into_iter().filter(|&(x, z, p)| p > 0.0 && (x | z) != 0).collect();
-        Ok(Self { num_qubits, terms })
+        let total = terms.iter().map(|t| t.2).sum::<f64>().min(1.0);
+        Some(Self { num_qubits: k, terms, total })
     }
 
     /// Qubits the channel acts on (1 or 2).
@@ -94,11 +80,11 @@ impl PauliChannel {
 
     /// Probability that some non-identity Pauli happens.
     pub fn total(&self) -> f64 {
-        self.terms.iter().map(|t| t.2).sum::<f64>().min(1.0)
+        self.total
     }
 
     /// Picks a term for `u` uniform in `[0, total)`.
-    pub(crate) fn pick(&self, u: f64) -> (u8, u8) {
+    pub fn pick(&self, u: f64) -> (u8, u8) {
         let mut acc = 0.0;
         for &(x, z, p) in &self.terms {
             acc += p;
@@ -110,46 +96,6 @@ impl PauliChannel {
     }
 }
 
-/// Bits 0 and 2 of `v` to bits 0 and 1 (depolarizing enumeration helper).
-fn compact(v: usize) -> u8 {
-    ((v & 1) | ((v >> 1) & 2)) as u8
-}
-
-fn noise_err(reason: String) -> SimError {
-    SimError::UnsupportedNoise { reason }
-}
-
-/// A channel attached to gates of one name.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GateNoise {
-    /// Gate name as in the table (`cx`, `h`, …), or `measure` / `reset`.
-    pub gate: String,
-    /// Only for these qubits, in gate order; `None` for every call.
-    pub qubits: Option<Vec<usize>>,
-    /// The channel.
-    pub channel: PauliChannel,
-}
-
-/// Classical readout error of a measurement.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReadoutNoise {
-    /// Only for this qubit; `None` for every qubit.
-    pub qubit: Option<usize>,
-    /// Probability of reading 1 when the outcome was 0.
-    pub p1_given0: f64,
-    /// Probability of reading 0 when the outcome was 1.
-    pub p0_given1: f64,
-}
-
-/// Pauli noise for the stabilizer backend (see the module docs).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PauliNoise {
-    /// Errors attached to gates, measurements and resets.
-    pub gates: Vec<GateNoise>,
-    /// Readout errors; a rule for the qubit wins over a rule for all qubits.
-    pub readout: Vec<ReadoutNoise>,
-}
-
 /// A channel applied to concrete qubits (`qubits[1]` unused for one-qubit channels).
 #[derive(Clone, Debug)]
 pub(crate) struct NoiseEvent {
@@ -159,55 +105,73 @@ pub(crate) struct NoiseEvent {
     pub channel: Arc<PauliChannel>,
 }
 
-impl PauliNoise {
-    /// The channels for `name` on `qubits`, expanded to events.
-    pub(crate) fn events(&self, name: &str, qubits: &[usize]) -> Result<Vec<NoiseEvent>, SimError> {
-        let named = || self.gates.iter().filter(|g| g.gate == name);
-        let local: Vec<&GateNoise> = named().filter(|g| g.qubits.as_deref() == Some(qubits)).collect();
-        let rules = if local.is_empty() {
-            named().filter(|g| g.qubits.is_none()).collect()
-        } else {
-            local
-        };
+/// The noise of every operation of `program` under `model`.
+pub(crate) fn resolve(program: &StabProgram, model: &NoiseModel) -> Result<Vec<OpNoise>, SimError> {
+    let mut cache: HashMap<*const Channel, Arc<PauliChannel>> = HashMap::new();
+    let mut events = |op: NoisyOperation, qubits: &[usize]| -> Result<Vec<NoiseEvent>, SimError> {
         let mut out = Vec::new();
-        for rule in rules {
-            let ch = Arc::new(rule.channel.clone());
-            match (ch.num_qubits(), qubits.len()) {
-                (1, _) => out.extend(qubits.iter().map(|&q| NoiseEvent { qubits: [q, q], channel: ch.clone() })),
-                (2, 2) => out.push(NoiseEvent { qubits: [qubits[0], qubits[1]], channel: ch.clone() }),
-                (k, n) => {
-                    return Err(noise_err(format!(
-                        "a {k}-qubit Pauli channel is attached to `{name}`, which acts on {n} qubit(s)"
-                    )))
+        for attached in model.errors_for(op, qubits) {
+            let channel = match cache.get(&Arc::as_ptr(&attached.channel)) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = PauliChannel::from_channel(&attached.channel)
+                        .map(Arc::new)
+                        .ok_or_else(|| not_pauli(op, qubits))?;
+                    cache.insert(Arc::as_ptr(&attached.channel), c.clone());
+                    c
                 }
-            }
+            };
+            let on: Vec<usize> = attached.positions.iter().map(|&p| qubits[p]).collect();
+            let qubits = [on[0], *on.get(1).unwrap_or(&on[0])];
+            out.push(NoiseEvent { qubits, channel });
         }
         Ok(out)
-    }
-
-    /// `(p(1|0), p(0|1))` for a measurement of `qubit`, if any.
-    pub(crate) fn readout_for(&self, qubit: usize) -> Result<Option<(f64, f64)>, SimError> {
-        let rule = self
-            .readout
-            .iter()
-            .find(|r| r.qubit == Some(qubit))
-            .or_else(|| self.readout.iter().find(|r| r.qubit.is_none()));
-        let Some(r) = rule else { return Ok(None) };
-        for p in [r.p1_given0, r.p0_given1] {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(noise_err(format!("readout error probability {p} is not in [0, 1]")));
+    };
+    program
+        .ops
+        .iter()
+        .map(|op| {
+            let mut nz = OpNoise::default();
+            match &op.kind {
+                StabKind::Gate { gate, qubits, .. } => {
+                    nz.after = events(NoisyOperation::Gate(*gate), qubits)?
+                }
+                StabKind::Measure { qubit, .. } => {
+                    nz.before = events(NoisyOperation::Measure, &[*qubit])?;
+                    nz.readout = model.readout_error(*qubit).map(|r| {
+                        let m = r.matrix();
+                        (m[0][1], m[1][0])
+                    });
+                }
+                StabKind::Reset { qubit } => nz.after = events(NoisyOperation::Reset, &[*qubit])?,
             }
-        }
-        Ok((r.p1_given0 > 0.0 || r.p0_given1 > 0.0).then_some((r.p1_given0, r.p0_given1)))
+            Ok(nz)
+        })
+        .collect()
+}
+
+fn not_pauli(op: NoisyOperation, qubits: &[usize]) -> SimError {
+    SimError::UnsupportedNoise {
+        reason: format!(
+            "the channel on `{}` {qubits:?} is not a Pauli channel; the density_matrix and \
+             trajectories backends simulate any channel",
+            op.name()
+        ),
     }
 }
 
+/// Lanes of the wide generator that fills frames.
+const WIDE: usize = 8;
+
 /// xoshiro256++: a small, fast generator for frame randomisation; each batch
 /// of shots seeds its own from the run seed and the batch index, so results
-/// do not depend on how batches are spread over threads.
+/// do not depend on how batches are spread over threads. Bulk random words
+/// ([`Rng::xor_fill`]) come from `WIDE` independent xoshiro256++ lanes
+/// stepped together, which the compiler turns into vector instructions.
 #[derive(Clone, Debug)]
 pub(crate) struct Rng {
     s: [u64; 4],
+    wide: [[u64; WIDE]; 4],
 }
 
 impl Rng {
@@ -221,7 +185,30 @@ impl Rng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        Self { s: [next(), next(), next(), next()] }
+        let s = [next(), next(), next(), next()];
+        let mut wide = [[0u64; WIDE]; 4];
+        for word in &mut wide {
+            word.iter_mut().for_each(|w| *w = next());
+        }
+        Self { s, wide }
+    }
+
+    /// XORs random bits into `dst` (its length a multiple of `WIDE`).
+    #[inline]
+    pub fn xor_fill(&mut self, dst: &mut [u64]) {
+        let [s0, s1, s2, s3] = &mut self.wide;
+        for chunk in dst.chunks_exact_mut(WIDE) {
+            for l in 0..WIDE {
+                chunk[l] ^= (s0[l].wrapping_add(s3[l])).rotate_left(23).wrapping_add(s0[l]);
+                let t = s1[l] << 17;
+                s2[l] ^= s0[l];
+                s3[l] ^= s1[l];
+                s1[l] ^= s2[l];
+                s0[l] ^= s3[l];
+                s2[l] ^= t;
+                s3[l] = s3[l].rotate_left(45);
+            }
+        }
     }
 
     /// 64 random bits.
@@ -277,10 +264,17 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::noise::ReadoutError;
+    use qv_circuit::Circuit;
+
+    fn pauli(terms: &[(&str, f64)]) -> Channel {
+        Channel::pauli(&terms.iter().map(|&(l, p)| (l.to_string(), p)).collect::<Vec<_>>()).unwrap()
+    }
 
     #[test]
-    fn labels_put_qubit_zero_on_the_right() {
-        let ch = PauliChannel::from_labels(&[("XI", 0.1), ("IZ", 0.2), ("YY", 0.05)]).unwrap();
+    fn pauli_labels_put_qubit_zero_on_the_right() {
+        let ch =
+            PauliChannel::from_channel(&pauli(&[("XI", 0.1), ("IZ", 0.2), ("YY", 0.05)])).unwrap();
         assert_eq!(ch.terms, vec![(0b10, 0, 0.1), (0, 0b01, 0.2), (0b11, 0b11, 0.05)]);
         assert!((ch.total() - 0.35).abs() < 1e-15);
         assert_eq!(ch.pick(0.05), (0b10, 0));
@@ -289,49 +283,46 @@ mod tests {
     }
 
     #[test]
-    fn depolarizing_covers_every_non_identity_pauli_once() {
-        let ch = PauliChannel::depolarizing(2, 0.15).unwrap();
-        let mut seen: Vec<(u8, u8)> = ch.terms.iter().map(|&(x, z, _)| (x, z)).collect();
-        seen.sort();
-        seen.dedup();
-        assert_eq!(seen.len(), 15);
+    fn depolarizing_and_pauli_kraus_channels_are_pauli() {
+        // Aer's depolarizing(p) on 2 qubits: each of the 15 non-identity Paulis with p/16.
+        let ch = PauliChannel::from_channel(&Channel::depolarizing(0.16, 2).unwrap()).unwrap();
+        assert_eq!(ch.terms.len(), 15);
         assert!(ch.terms.iter().all(|&(x, z, p)| x < 4 && z < 4 && (p - 0.01).abs() < 1e-15));
-        assert_eq!(PauliChannel::depolarizing(1, 0.3).unwrap().terms.len(), 3);
-    }
-
-    #[test]
-    fn bad_channels_are_rejected_with_reasons() {
-        let e = PauliChannel::from_labels(&[("X", 0.7), ("Z", 0.6)]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "the stabilizer backend cannot use this noise model: Pauli probabilities sum to 1.2999999999999998, more than 1"
+        // Kraus operators √0.9·I and √0.1·Y.
+        let y = crate::noise::pauli_matrix("Y").unwrap();
+        let kraus = Channel::kraus(vec![
+            Matrix::identity(2).scale(0.9f64.sqrt().into()),
+            y.scale(0.1f64.sqrt().into()),
+        ]);
+        let ch = PauliChannel::from_channel(&kraus.unwrap()).unwrap();
+        assert_eq!(ch.terms.len(), 1);
+        assert_eq!((ch.terms[0].0, ch.terms[0].1), (1, 1));
+        assert!((ch.terms[0].2 - 0.1).abs() < 1e-12);
+        assert!(
+            PauliChannel::from_channel(&Channel::amplitude_damping(0.1, 0.0).unwrap()).is_none()
         );
-        assert!(PauliChannel::from_labels(&[("XA", 0.1)]).unwrap_err().to_string().contains("`A`"));
-        let noise = PauliNoise {
-            gates: vec![GateNoise {
-                gate: "h".into(),
-                qubits: None,
-                channel: PauliChannel::depolarizing(2, 0.1).unwrap(),
-            }],
-            readout: vec![],
-        };
-        assert!(noise.events("h", &[0]).unwrap_err().to_string().contains("2-qubit Pauli channel"));
     }
 
     #[test]
-    fn local_rules_win_over_global_ones() {
-        let one = |qubits: Option<Vec<usize>>, p| GateNoise {
-            gate: "cx".into(),
-            qubits,
-            channel: PauliChannel::depolarizing(1, p).unwrap(),
-        };
-        let noise = PauliNoise { gates: vec![one(None, 0.1), one(Some(vec![1, 0]), 0.2)], readout: vec![] };
-        let ev = noise.events("cx", &[1, 0]).unwrap();
-        assert_eq!(ev.len(), 2);
-        assert!(ev.iter().all(|e| (e.channel.total() - 0.2).abs() < 1e-15));
-        let ev = noise.events("cx", &[0, 1]).unwrap();
-        assert!(ev.iter().all(|e| (e.channel.total() - 0.1).abs() < 1e-15));
-        assert!(noise.events("h", &[0]).unwrap().is_empty());
+    fn models_resolve_per_operation_or_explain_why_not() {
+        let c = Circuit::with_clbits(2, 1).h(0).cx(0, 1).measure(1, 0);
+        let program = StabProgram::lower(&c).unwrap();
+        let mut model = NoiseModel::new();
+        model.add_all_qubit_error(Channel::depolarizing(0.1, 1).unwrap(), &["cx"]).unwrap();
+        model.add_error(pauli(&[("X", 0.2)]), &["measure"], &[1]).unwrap();
+        model.set_all_qubit_readout_error(ReadoutError::new([[0.9, 0.1], [0.3, 0.7]]).unwrap());
+        let nz = resolve(&program, &model).unwrap();
+        assert!(nz[0].after.is_empty());
+        assert_eq!(nz[1].after.iter().map(|e| e.qubits[0]).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(nz[2].before.len(), 1);
+        assert_eq!(nz[2].readout, Some((0.1, 0.3)));
+        let mut model = NoiseModel::new();
+        model.add_all_qubit_error(Channel::amplitude_damping(0.1, 0.0).unwrap(), &["h"]).unwrap();
+        assert_eq!(
+            resolve(&program, &model).unwrap_err().to_string(),
+            "the stabilizer backend cannot use this noise model: the channel on `h` [0] is not a \
+             Pauli channel; the density_matrix and trajectories backends simulate any channel"
+        );
     }
 
     #[test]
@@ -352,5 +343,14 @@ mod tests {
         let mut all = 0;
         rng.for_each_hit(1.0, 10, |_| all += 1);
         assert_eq!(all, 10);
+        // Bulk words are balanced and differ between streams.
+        let mut words = [0u64; 1024];
+        rng.xor_fill(&mut words);
+        let ones: u32 = words.iter().map(|w| w.count_ones()).sum();
+        assert!((f64::from(ones) - 32768.0).abs() < 6.0 * 128.0, "{ones}");
+        let (mut a, mut b) = ([0u64; 16], [0u64; 16]);
+        Rng::new(7, 1).xor_fill(&mut a);
+        Rng::new(7, 2).xor_fill(&mut b);
+        assert_ne!(a, b);
     }
 }

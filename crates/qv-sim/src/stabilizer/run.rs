@@ -18,12 +18,13 @@ use rayon::prelude::*;
 use super::exec::{execute, Mode};
 use super::frame::{BatchScratch, FrameProgram, OpNoise, Reference, BATCH_SHOTS};
 use super::lower::{StabKind, StabProgram};
-use super::noise::{PauliNoise, Rng};
+use super::noise::{self, Rng};
 use super::shots::{KeyFormat, ShotBits, Tally};
 use super::tableau::Tableau;
 use crate::backend::Backend;
 use crate::error::SimError;
 use crate::memory::available_memory_bytes;
+use crate::noise::NoiseModel;
 use crate::run::{check_shots, RunConfig, RunResult};
 
 /// How shots are produced.
@@ -49,31 +50,26 @@ impl Sampler {
         Self::with_noise(circuit, None, None)
     }
 
-    /// Compiles a sampler with Pauli noise. `max_memory_bytes` bounds the
+    /// Compiles a sampler with the Pauli channels and readout errors of
+    /// `noise` (any other channel is refused). `max_memory_bytes` bounds the
     /// tableau (default: the memory the machine reports as available).
     pub fn with_noise(
         circuit: &Circuit,
-        noise: Option<&PauliNoise>,
+        noise: Option<&NoiseModel>,
         max_memory_bytes: Option<u64>,
     ) -> Result<Self, SimError> {
         let program = StabProgram::lower(circuit)?;
         let n = program.num_qubits();
         check_memory(n, program.num_clbits(), max_memory_bytes)?;
-        let noise = match noise {
-            Some(model) => resolve_noise(&program, model)?,
+        let noise = match noise.filter(|m| !m.is_ideal()) {
+            Some(model) => noise::resolve(&program, model)?,
             None => Vec::new(),
         };
         let per_shot = program.ops.iter().any(|op| op.condition.is_some() && op.pauli().is_none());
         let engine = if per_shot {
             Engine::PerShot
         } else {
-            let mut reference = Reference {
-                outcomes: vec![false; program.ops.len()],
-                held: vec![true; program.ops.len()],
-            };
-            let mut tab = Tableau::new(n);
-            let mut clbits = vec![false; program.num_clbits()];
-            execute(&program, &[], &mut tab, &mut clbits, Mode::Reference(&mut reference));
+            let reference = reference_run(&program);
             Engine::Frames(FrameProgram::compile(&program, &reference, &noise))
         };
         Ok(Self { program, noise, engine })
@@ -90,59 +86,89 @@ impl Sampler {
         matches!(self.engine, Engine::Frames(_))
     }
 
-    /// Takes `shots` shots, returning their classical bits packed shot-major.
-    /// `threads`: 0 uses every core.
-    pub fn sample(&self, shots: usize, seed: u64, threads: usize) -> ShotBits {
+    /// Takes `shots` shots, returning their classical bits packed shot-major
+    /// (`shots × ceil(clbits / 64)` words, allocated up front and checked
+    /// against the available memory). `threads`: 0 uses every core.
+    pub fn sample(&self, shots: usize, seed: u64, threads: usize) -> Result<ShotBits, SimError> {
         let words = self.num_clbits().div_ceil(64);
-        let batches = self.batches(shots, seed, threads, |rows, valid| rows[..valid * words].to_vec());
-        ShotBits::new(shots, self.num_clbits(), batches.concat())
+        let len = shots.checked_mul(words).filter(|&l| l <= isize::MAX as usize / 8);
+        let needed = (shots as u64).saturating_mul(words as u64).saturating_mul(8);
+        let available = available_memory_bytes();
+        let Some(len) = len.filter(|_| available.is_none_or(|a| needed <= a)) else {
+            return Err(SimError::TooLargeFor {
+                needed,
+                available: available.unwrap_or(isize::MAX as u64),
+                num_qubits: self.program.num_qubits(),
+                what: "packed samples",
+            });
+        };
+        let mut data = vec![0u64; len];
+        if words > 0 {
+            in_pool(threads, || {
+                data.par_chunks_mut(BATCH_SHOTS * words).enumerate().for_each_init(
+                    BatchScratch::default,
+                    |scratch, (b, chunk)| {
+                        self.run_batch(&mut Rng::new(seed, b as u64), scratch, chunk);
+                    },
+                )
+            });
+        }
+        Ok(ShotBits::new(shots, self.num_clbits(), data))
     }
 
-    /// Runs every batch covering `shots` shots and maps each batch's rows
-    /// (and its number of valid shots) with `f`, in batch order.
-    fn batches<T: Send>(
-        &self,
-        shots: usize,
-        seed: u64,
-        threads: usize,
-        f: impl Fn(&[u64], usize) -> T + Sync,
-    ) -> Vec<T> {
+    /// Tallies `shots` shots batch by batch (counts, and memory in shot order).
+    fn tally(&self, shots: usize, seed: u64, threads: usize, memory: Option<&KeyFormat>) -> Tally {
+        let words = self.num_clbits().div_ceil(64);
         let count = shots.div_ceil(BATCH_SHOTS);
-        let work = || {
+        let parts: Vec<Tally> = in_pool(threads, || {
             (0..count)
                 .into_par_iter()
-                .map_init(BatchScratch::default, |scratch, b| {
-                    let mut rng = Rng::new(seed, b as u64);
-                    let rows = self.run_batch(&mut rng, scratch);
-                    f(&rows, (shots - b * BATCH_SHOTS).min(BATCH_SHOTS))
-                })
+                .map_init(
+                    || (BatchScratch::default(), Vec::new()),
+                    |(scratch, rows), b| {
+                        let valid = (shots - b * BATCH_SHOTS).min(BATCH_SHOTS);
+                        rows.clear();
+                        rows.resize(valid * words, 0);
+                        self.run_batch(&mut Rng::new(seed, b as u64), scratch, rows);
+                        Tally::of_rows(rows, words, valid, memory)
+                    },
+                )
                 .collect()
-        };
-        in_pool(threads, work)
+        });
+        let empty = Tally { memory: memory.map(|_| Vec::new()), ..Tally::default() };
+        parts.into_iter().fold(empty, Tally::merge)
     }
 
-    /// `BATCH_SHOTS` shots, shot-major.
-    fn run_batch(&self, rng: &mut Rng, scratch: &mut BatchScratch) -> Vec<u64> {
+    /// One batch of shots into `out` (see [`FrameProgram::run_batch`]).
+    fn run_batch(&self, rng: &mut Rng, scratch: &mut BatchScratch, out: &mut [u64]) {
         match &self.engine {
-            Engine::Frames(frames) => frames.run_batch(rng, scratch),
+            Engine::Frames(frames) => frames.run_batch(rng, scratch, out),
             Engine::PerShot => {
                 let (n, c) = (self.program.num_qubits(), self.num_clbits());
                 let words = c.div_ceil(64);
-                let mut rows = vec![0u64; BATCH_SHOTS * words];
                 let mut clbits = vec![false; c];
-                for s in 0..BATCH_SHOTS {
+                for row in out.chunks_exact_mut(words) {
                     clbits.fill(false);
                     let mut tab = Tableau::new(n);
                     execute(&self.program, &self.noise, &mut tab, &mut clbits, Mode::Shot(rng));
-                    let row = &mut rows[s * words..(s + 1) * words];
+                    row.fill(0);
                     for (j, _) in clbits.iter().enumerate().filter(|(_, &b)| b) {
                         row[j / 64] |= 1 << (j % 64);
                     }
                 }
-                rows
             }
         }
     }
+}
+
+/// The reference shot: random outcomes 0, no noise.
+fn reference_run(program: &StabProgram) -> Reference {
+    let mut reference =
+        Reference { outcomes: vec![false; program.ops.len()], held: vec![true; program.ops.len()] };
+    let mut tab = Tableau::new(program.num_qubits());
+    let mut clbits = vec![false; program.num_clbits()];
+    execute(program, &[], &mut tab, &mut clbits, Mode::Reference(&mut reference));
+    reference
 }
 
 /// Runs `f` on a pool of `threads` threads (0: rayon's global pool).
@@ -171,59 +197,26 @@ fn check_memory(n: usize, clbits: usize, max_memory_bytes: Option<u64>) -> Resul
     }
 }
 
-/// The noise events of every op of `program`.
-fn resolve_noise(program: &StabProgram, model: &PauliNoise) -> Result<Vec<OpNoise>, SimError> {
-    program
-        .ops
-        .iter()
-        .map(|op| {
-            let mut nz = OpNoise::default();
-            match &op.kind {
-                StabKind::Gate { gate, qubits, .. } => nz.after = model.events(gate.name(), qubits)?,
-                StabKind::Measure { qubit, .. } => {
-                    nz.before = model.events("measure", &[*qubit])?;
-                    nz.readout = model.readout_for(*qubit)?;
-                }
-                StabKind::Reset { qubit } => nz.after = model.events("reset", &[*qubit])?,
-            }
-            Ok(nz)
-        })
-        .collect()
-}
-
-/// Runs `config.shots` shots of a Clifford circuit on the stabilizer backend.
+/// Runs `config.shots` shots of a Clifford circuit on the stabilizer backend,
+/// with the Pauli noise of `config.noise` if set.
 pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError> {
-    run_with_noise(circuit, config, None)
-}
-
-/// [`run`] with Pauli noise.
-pub fn run_with_noise(
-    circuit: &Circuit,
-    config: &RunConfig,
-    noise: Option<&PauliNoise>,
-) -> Result<RunResult, SimError> {
     let start = Instant::now();
     check_shots(circuit, config)?;
-    let sampler = Sampler::with_noise(circuit, noise, config.max_memory_bytes)?;
+    let sampler = Sampler::with_noise(circuit, config.noise.as_deref(), config.max_memory_bytes)?;
     let seed = config.seed.unwrap_or_else(rand::random);
     let has_measure =
         sampler.program.ops.iter().any(|op| matches!(op.kind, StabKind::Measure { .. }));
-    let format = KeyFormat::new(&sampler.program.circuit);
+    let format = KeyFormat::new(&sampler.program.cregs);
     let tally = if has_measure {
         let shots = usize::try_from(config.shots).unwrap_or(usize::MAX);
-        let words = sampler.num_clbits().div_ceil(64);
-        let memory = config.memory.then_some(&format);
-        let parts = sampler.batches(shots, seed, config.threads, |rows, valid| {
-            Tally::of_rows(rows, words, valid, memory)
-        });
-        let empty = Tally { memory: config.memory.then(Vec::new), ..Tally::default() };
-        parts.into_iter().fold(empty, Tally::merge)
+        sampler.tally(shots, seed, config.threads, config.memory.then_some(&format))
     } else {
         Tally { memory: config.memory.then(Vec::new), ..Tally::default() }
     };
     check_counts_size(&tally, format.width(), circuit.num_qubits(), config.max_memory_bytes)?;
+    let counts = in_pool(config.threads, || tally.keyed_counts(&format));
     Ok(RunResult {
-        counts: tally.keyed_counts(&format),
+        counts,
         memory: tally.memory,
         shots: config.shots,
         seed,

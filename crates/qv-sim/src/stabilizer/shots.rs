@@ -3,12 +3,13 @@
 //! Samplers produce each shot's classical bits packed shot-major (bit `c` of
 //! a shot at word `c / 64`). [`ShotBits`] returns them as they are, like
 //! Stim's bit-packed samples; [`Tally`] turns batches of them into counts
-//! keyed by [`Circuit::format_clbits`] strings, formatting each distinct
+//! keyed by [`qv_circuit::Circuit::format_clbits`] strings, formatting each distinct
 //! outcome once.
 
 use std::collections::{BTreeMap, HashMap};
 
-use qv_circuit::Circuit;
+use qv_circuit::Register;
+use rayon::prelude::*;
 
 use super::bits::get_bit;
 
@@ -68,10 +69,9 @@ pub(crate) struct KeyFormat {
 }
 
 impl KeyFormat {
-    /// The layout of [`Circuit::format_clbits`] for `circuit`.
-    pub fn new(circuit: &Circuit) -> Self {
-        let regs = circuit.cregs();
-        let mut layout = Vec::with_capacity(circuit.num_clbits() + regs.len());
+    /// The layout of [`qv_circuit::Circuit::format_clbits`] for a circuit's classical registers.
+    pub fn new(regs: &[Register]) -> Self {
+        let mut layout = Vec::with_capacity(regs.iter().map(|r| r.size + 1).sum());
         for (i, reg) in regs.iter().enumerate().rev() {
             if i + 1 != regs.len() {
                 layout.push(None);
@@ -114,7 +114,8 @@ pub(crate) struct Tally {
 impl Tally {
     /// Tallies `shots` rows of `words` words from `rows`.
     pub fn of_rows(rows: &[u64], words: usize, shots: usize, memory: Option<&KeyFormat>) -> Self {
-        let mut t = Tally { counts: HashMap::new(), memory: memory.map(|_| Vec::with_capacity(shots)) };
+        let mut t =
+            Tally { counts: HashMap::new(), memory: memory.map(|_| Vec::with_capacity(shots)) };
         for s in 0..shots {
             let row = &rows[s * words..(s + 1) * words];
             match t.counts.get_mut(row) {
@@ -141,22 +142,27 @@ impl Tally {
         self
     }
 
-    /// The counts keyed by formatted outcome.
+    /// The counts keyed by formatted outcome (formatted in parallel: with
+    /// many distinct outcomes of many bits, this is most of a run's time).
     pub fn keyed_counts(&self, format: &KeyFormat) -> BTreeMap<String, u64> {
-        self.counts.iter().map(|(k, &v)| (format.format(k), v)).collect()
+        let entries: Vec<(&Box<[u64]>, &u64)> = self.counts.iter().collect();
+        let keyed: Vec<(String, u64)> =
+            entries.par_iter().map(|&(k, &v)| (format.format(k), v)).collect();
+        keyed.into_iter().collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qv_circuit::Circuit;
 
     #[test]
     fn keys_match_the_circuit_formatter() {
         let mut c = Circuit::new(1);
         c.add_creg("a", 2).unwrap();
         c.add_creg("b", 3).unwrap();
-        let f = KeyFormat::new(&c);
+        let f = KeyFormat::new(c.cregs());
         assert_eq!(f.width(), 6);
         // a = [1, 0], b = [0, 1, 1]
         let bools = [true, false, false, true, true];
@@ -168,7 +174,7 @@ mod tests {
     #[test]
     fn tally_counts_and_keeps_order() {
         let c = Circuit::with_clbits(1, 2);
-        let f = KeyFormat::new(&c);
+        let f = KeyFormat::new(c.cregs());
         let t = Tally::of_rows(&[1, 2, 1], 1, 3, Some(&f));
         let t = t.merge(Tally::of_rows(&[3], 1, 1, Some(&f)));
         assert_eq!(t.memory.as_deref(), Some(&["01", "10", "01", "11"].map(String::from)[..]));

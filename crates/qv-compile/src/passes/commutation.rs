@@ -1,0 +1,244 @@
+//! Commutation analysis: which gates commute, and the commutation sets of
+//! each wire.
+//!
+//! [`CommutationChecker::commute`] decides whether two gates commute. Most
+//! questions are answered without matrices: each gate argument has an
+//! *axis* ([`Axis`]) — the gate lies in `span{I, P}` on that qubit (tensor
+//! anything on the others) for a Pauli `P` — and two gates whose shared
+//! qubits all have the same axis commute (`rz` and a CX control share `Z`;
+//! `rx` and a CX target share `X`). Otherwise the two matrices are multiplied
+//! both ways on the union of their qubits; results for parameter-free gate
+//! pairs are cached.
+//!
+//! [`commutation_sets`] groups each wire's ops as Qiskit's
+//! `CommutationAnalysis` does: a gate joins the wire's current set when it
+//! commutes with every gate already in it, and starts a new set otherwise.
+//! Measurements, resets, barriers and conditioned gates never commute with
+//! anything on their wires, so nothing is moved across them.
+
+use std::collections::HashMap;
+
+use qv_circuit::{Matrix, StandardGate};
+
+use super::program::{Op, Program, Wires};
+
+/// A gate argument's commutation class (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    /// The gate is the identity on this qubit's factor (commutes with anything there).
+    Identity,
+    /// In `span{I, Z}` on this qubit: diagonal gates, controls.
+    Z,
+    /// In `span{I, X}`: X rotations, CX targets.
+    X,
+    /// In `span{I, Y}`: Y rotations, CY targets.
+    Y,
+    /// None of the above.
+    General,
+}
+
+/// The axis of argument `arg` of `gate`.
+pub fn axis(gate: StandardGate, arg: usize) -> Axis {
+    use StandardGate::*;
+    match gate {
+        Id | U0 => Axis::Identity,
+        Rz | P | U1 | Z | S | Sdg | T | Tdg | Cz | Cp | Cu1 | Crz | Rzz | Ccz | Cs | Csdg => {
+            Axis::Z
+        }
+        X | Rx | Sx | Sxdg | Rxx => Axis::X,
+        Y | Ry | Ryy => Axis::Y,
+        Cx | Crx | Csx => [Axis::Z, Axis::X][arg.min(1)],
+        Cy | Cry => [Axis::Z, Axis::Y][arg.min(1)],
+        Rzx => [Axis::Z, Axis::X][arg.min(1)],
+        Ch | Cu | Cu3 => [Axis::Z, Axis::General][arg.min(1)],
+        Cswap => [Axis::Z, Axis::General, Axis::General][arg.min(2)],
+        Ccx => [Axis::Z, Axis::Z, Axis::X][arg.min(2)],
+        C3x | C3sqrtx => [Axis::Z, Axis::Z, Axis::Z, Axis::X][arg.min(3)],
+        C4x => [Axis::Z, Axis::Z, Axis::Z, Axis::Z, Axis::X][arg.min(4)],
+        _ => Axis::General,
+    }
+}
+
+/// Cache key of a parameter-free gate pair: gates and the positions of
+/// `b`'s qubits among the union (`a`'s qubits are `0..k`).
+type PairKey = (StandardGate, StandardGate, Vec<u8>, u8);
+
+/// Decides whether gates commute, caching matrix comparisons.
+#[derive(Debug, Default)]
+pub struct CommutationChecker {
+    cache: HashMap<PairKey, bool>,
+}
+
+/// Unions of more qubits than this are not compared by matrix (the gates
+/// are then treated as not commuting).
+const MAX_MATRIX_QUBITS: usize = 6;
+
+impl CommutationChecker {
+    /// A checker with an empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether ops `a` and `b` commute. Non-gates and conditioned gates
+    /// commute only with ops on other qubits.
+    pub fn commute(&mut self, a: &Op, b: &Op) -> bool {
+        if !a.qubits.iter().any(|q| b.qubits.contains(q)) {
+            return true;
+        }
+        let (Some(ga), Some(gb)) = (a.free_gate(), b.free_gate()) else {
+            return false;
+        };
+        let axes_agree = a.qubits.iter().enumerate().all(|(i, q)| {
+            let Some(j) = b.qubits.iter().position(|x| x == q) else {
+                return true;
+            };
+            let (x, y) = (axis(ga, i), axis(gb, j));
+            x == Axis::Identity || y == Axis::Identity || (x == y && x != Axis::General)
+        });
+        if axes_agree {
+            return true;
+        }
+        // Union of qubits: a's first, then b's new ones.
+        let mut union = a.qubits.clone();
+        for &q in &b.qubits {
+            if !union.contains(&q) {
+                union.push(q);
+            }
+        }
+        if union.len() > MAX_MATRIX_QUBITS {
+            return false;
+        }
+        let b_pos: Vec<usize> =
+            b.qubits.iter().map(|q| union.iter().position(|x| x == q).unwrap_or(0)).collect();
+        let cacheable = a.params.is_empty() && b.params.is_empty();
+        let key = cacheable
+            .then(|| (ga, gb, b_pos.iter().map(|&p| p as u8).collect(), union.len() as u8));
+        if let Some(hit) = key.as_ref().and_then(|k| self.cache.get(k)) {
+            return *hit;
+        }
+        let a_pos: Vec<usize> = (0..a.qubits.len()).collect();
+        let ma = a.matrix().embed(&a_pos, union.len());
+        let mb = b.matrix().embed(&b_pos, union.len());
+        let result = matrices_commute(&ma, &mb);
+        if let Some(k) = key {
+            self.cache.insert(k, result);
+        }
+        result
+    }
+}
+
+fn matrices_commute(a: &Matrix, b: &Matrix) -> bool {
+    a.mul(b).approx_eq(&b.mul(a), 1e-10)
+}
+
+/// Each wire's commutation sets.
+#[derive(Clone, Debug)]
+pub struct CommutationSets {
+    /// `sets[q]`: the sets of wire `q` in order, each a list of op indices.
+    pub sets: Vec<Vec<Vec<usize>>>,
+    /// `set_of[i][k]`: the set index of op `i` on the wire of its `k`-th qubit.
+    pub set_of: Vec<Vec<usize>>,
+}
+
+/// Groups each wire's ops into commutation sets (see the module docs).
+pub fn commutation_sets(program: &Program, checker: &mut CommutationChecker) -> CommutationSets {
+    let wires = Wires::of(program);
+    let mut set_of: Vec<Vec<usize>> =
+        program.ops.iter().map(|op| vec![0; op.qubits.len()]).collect();
+    let mut sets = Vec::with_capacity(program.num_qubits);
+    for (q, on) in wires.on.iter().enumerate() {
+        let mut wire_sets: Vec<Vec<usize>> = Vec::new();
+        for &i in on {
+            let op = &program.ops[i];
+            let joins = op.free_gate().is_some()
+                && wire_sets.last().is_some_and(|set| {
+                    set.iter().all(|&j| {
+                        let other = &program.ops[j];
+                        other.free_gate().is_some() && checker.commute(other, op)
+                    })
+                });
+            if joins {
+                if let Some(last) = wire_sets.last_mut() {
+                    last.push(i);
+                }
+            } else {
+                wire_sets.push(vec![i]);
+            }
+            let k = op.qubits.iter().position(|&x| x == q).unwrap_or(0);
+            set_of[i][k] = wire_sets.len() - 1;
+        }
+        sets.push(wire_sets);
+    }
+    CommutationSets { sets, set_of }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qv_circuit::Circuit;
+
+    fn op(g: StandardGate, params: &[f64], qubits: &[usize]) -> Op {
+        Op::gate(g, params.to_vec(), qubits.to_vec())
+    }
+
+    /// Every axis claim agrees with the matrices: each gate commutes with the
+    /// Pauli of its argument's axis on that qubit.
+    #[test]
+    fn axes_match_matrices() {
+        let pauli = |a: Axis| match a {
+            Axis::Z => Some(StandardGate::Z),
+            Axis::X => Some(StandardGate::X),
+            Axis::Y => Some(StandardGate::Y),
+            _ => None,
+        };
+        for g in StandardGate::all() {
+            let params: Vec<f64> = (0..g.num_params()).map(|i| 0.37 + 0.41 * i as f64).collect();
+            let n = g.num_qubits();
+            let m = g.matrix(&params);
+            for arg in 0..n {
+                if let Some(p) = pauli(axis(g, arg)) {
+                    let pm = p.matrix(&[]).embed(&[arg], n);
+                    assert!(matrices_commute(&m, &pm), "{} arg {arg}", g.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn known_pairs() {
+        let mut c = CommutationChecker::new();
+        use StandardGate::*;
+        assert!(c.commute(&op(Rz, &[0.3], &[0]), &op(Cx, &[], &[0, 1])));
+        assert!(!c.commute(&op(Rz, &[0.3], &[1]), &op(Cx, &[], &[0, 1])));
+        assert!(c.commute(&op(Rx, &[0.3], &[1]), &op(Cx, &[], &[0, 1])));
+        assert!(c.commute(&op(Cx, &[], &[0, 1]), &op(Cx, &[], &[0, 2])));
+        assert!(c.commute(&op(Cx, &[], &[0, 2]), &op(Cx, &[], &[1, 2])));
+        assert!(!c.commute(&op(Cx, &[], &[0, 1]), &op(Cx, &[], &[1, 0])));
+        assert!(!c.commute(&op(Cx, &[], &[0, 1]), &op(Cx, &[], &[1, 2])));
+        // Found by matrices: swap commutes with a symmetric gate; h with itself.
+        assert!(c.commute(&op(Swap, &[], &[0, 1]), &op(Rzz, &[0.2], &[1, 0])));
+        assert!(c.commute(&op(H, &[], &[0]), &op(H, &[], &[0])));
+        assert!(!c.commute(&op(H, &[], &[0]), &op(S, &[], &[0])));
+        assert!(c.commute(&op(Cz, &[], &[0, 1]), &op(Cz, &[], &[1, 0])));
+    }
+
+    #[test]
+    fn sets_follow_the_wires() {
+        // Wire 0: cx(0,1), rz(0), cx(0,1) commute (controls and rz).
+        // Wire 1: cx, h, cx: h breaks the set.
+        let c = Circuit::new(2).cx(0, 1).rz(0.1, 0).h(1).cx(0, 1);
+        let p = Program::from_circuit(&c).unwrap();
+        let sets = commutation_sets(&p, &mut CommutationChecker::new());
+        assert_eq!(sets.sets[0], vec![vec![0, 1, 3]]);
+        assert_eq!(sets.sets[1], vec![vec![0], vec![2], vec![3]]);
+        assert_eq!(sets.set_of[3], vec![0, 2]);
+    }
+
+    #[test]
+    fn measurements_split_sets() {
+        let c = Circuit::with_clbits(1, 1).rz(0.1, 0).measure(0, 0).rz(0.2, 0);
+        let p = Program::from_circuit(&c).unwrap();
+        let sets = commutation_sets(&p, &mut CommutationChecker::new());
+        assert_eq!(sets.sets[0], vec![vec![0], vec![1], vec![2]]);
+    }
+}

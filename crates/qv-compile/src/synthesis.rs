@@ -1,1 +1,0 @@
-//! synthesis (being written).
