@@ -18,7 +18,8 @@ pub fn write(path: &Path, state: &[C64]) -> io::Result<()> {
 }
 
 fn write_to(w: &mut impl Write, state: &[C64]) -> io::Result<()> {
-    let mut header = format!("{{'descr': '<c16', 'fortran_order': False, 'shape': ({},), }}", state.len());
+    let mut header =
+        format!("{{'descr': '<c16', 'fortran_order': False, 'shape': ({},), }}", state.len());
     // magic (6) + version (2) + header length (2) + header + '\n' ≡ 0 (mod 64)
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));

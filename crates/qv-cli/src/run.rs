@@ -26,7 +26,9 @@ use crate::output::{bar, duration, plural, table, Align, Out};
 /// Runs `qv run`.
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if args.npy.is_some() && args.output != Output::Statevector {
-        return Err(CliError::Input("`--npy` writes a state vector: use it with `--output statevector`".into()));
+        return Err(CliError::Input(
+            "`--npy` writes a state vector: use it with `--output statevector`".into(),
+        ));
     }
     let circuit = input::load(&args.file)?;
     let noise = args.noise.as_deref().map(input::load_noise).transpose()?;
@@ -54,7 +56,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             probabilities(&mut out, &circuit, &probs, args.json)?;
         }
         Output::Probabilities => {
-            let probs = qv_sim::probabilities(&circuit)?;
+            let probs = qv_sim::probabilities_with(&circuit, &engine_config(args))?;
             probabilities(&mut out, &circuit, &probs, args.json)?;
         }
         Output::Statevector if noise.is_some() => {
@@ -70,8 +72,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             let elapsed = start.elapsed();
             match &args.npy {
                 Some(path) => {
-                    crate::npy::write(path, &state)
-                        .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))?;
+                    crate::npy::write(path, &state).map_err(|e| {
+                        CliError::Input(format!("cannot write {}: {e}", path.display()))
+                    })?;
                     let n = circuit.num_qubits();
                     if args.json {
                         let info = serde_json::json!({

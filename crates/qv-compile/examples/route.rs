@@ -2,7 +2,8 @@
 //! count and time per file, for tuning and comparison with other routers.
 //!
 //! `cargo run --release -p qv-compile --example route -- TARGET [--trials N]
-//! [--layout-trials N] [--iterations N] [--elide] FILE...`
+//! [--layout-trials N] [--iterations N] [--elide] [--lookahead-size N]
+//! [--lookahead-weight PERCENT] [--decay-permille N] [--attempt-limit N] FILE...`
 
 use std::time::Instant;
 
@@ -37,6 +38,14 @@ fn main() {
             "--iterations" => opts.iterations = num("--iterations"),
             "--seed" => opts.routing.seed = num("--seed") as u64,
             "--elide" => opts.routing.elide_swaps = true,
+            "--lookahead-size" => opts.routing.heuristic.lookahead_size = num("--lookahead-size"),
+            "--lookahead-weight" => {
+                opts.routing.heuristic.lookahead_weight = num("--lookahead-weight") as f64 / 100.0
+            }
+            "--decay-permille" => {
+                opts.routing.heuristic.decay_rate = num("--decay-permille") as f64 / 1000.0
+            }
+            "--attempt-limit" => opts.routing.heuristic.attempt_limit = Some(num("--attempt-limit")),
             _ => files.push(a),
         }
     }

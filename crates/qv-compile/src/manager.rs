@@ -160,12 +160,20 @@ pub fn transpile(
 
     let mut program = Program::from_circuit(circuit)?;
     unroll_3q(&mut program)?;
+    check_two_qubit_support(&program, target)?;
+    let t0 = Instant::now();
     let permutation = init_stage(&mut program, level, &native)?;
-
+    let t1 = Instant::now();
     let placed = place(&program, circuit, target, level, &effort, options.seed)?;
+    let t2 = Instant::now();
     let mut physical = placed.program;
     basis_translation(&mut physical, &native)?;
+    let t3 = Instant::now();
     optimize_stage(&mut physical, level, &native, effort.max_rounds)?;
+    let t4 = Instant::now();
+    if std::env::var_os("QV_TRACE").is_some() {
+        eprintln!("TRACE init {:?} place {:?} translate {:?} optimize {:?}", t1-t0, t2-t1, t3-t2, t4-t3);
+    }
 
     let final_layout: Vec<usize> = permutation.iter().map(|&w| placed.final_layout[w]).collect();
     let template = routing_template(circuit, target.num_qubits())?;
@@ -186,6 +194,21 @@ pub fn transpile(
             time_s: start.elapsed().as_secs_f64(),
         },
     })
+}
+
+/// Errors when the circuit has two-qubit gates and the target none.
+fn check_two_qubit_support(program: &Program, target: &Target) -> Result<(), CompileError> {
+    if !target.two_qubit_gates().is_empty() {
+        return Ok(());
+    }
+    match program.ops.iter().find(|op| op.standard_gate().is_some() && op.qubits.len() == 2) {
+        Some(op) => Err(CompileError::UnsupportedGate {
+            gate: op.standard_gate().map_or("?", |g| g.name()).to_string(),
+            target: target.name().to_string(),
+            reason: "the target has no two-qubit gate".to_string(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The init stage; returns the elided permutation (`perm[v]` = wire that

@@ -181,7 +181,11 @@ fn chamber() -> impl Strategy<Value = [f64; 3]> {
         2 => [a, a, a * (2.0 * s - 1.0)], // a = b: one fsim
         3 => [a, a * s, a * s],       // b = c
         4 => [FRAC_PI_4, a, a * s],   // a = π/4 face
-        _ => [a, a * s / 2.0, a * s / 2.0 - 1e-3], // just outside a ≥ b + |c| when s → 1
+        _ => {
+            // Just outside a ≥ b + |c| (three √iSWAPs), inside the chamber.
+            let b = a * (0.5 + 0.5 * s);
+            [a, b, -b.min(a - b + 1e-3)]
+        }
     });
     let jitter = (prop_oneof![special.clone(), faces.clone()], prop::array::uniform3(-1e-13..1e-13f64))
         .prop_map(|(w, e)| [w[0] + e[0], w[1] + e[1], w[2] + e[2]]);

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::backend::{Backend, Precision};
 use crate::error::SimError;
+use crate::exact::{Probabilities, ProbabilitiesOver};
 use crate::fast::{self, EngineConfig, FastState, FusionLimits, GateOp, Real};
 use crate::memory::available_memory_bytes;
 use crate::program::{Kind, Program};
@@ -71,6 +72,51 @@ pub(crate) fn gate_ops(program: &Program) -> Vec<GateOp> {
         .collect()
 }
 
+/// Qubits that no gate touches stay |0⟩, so the engine simulates only the
+/// others (a circuit transpiled to a 127-qubit device may use a handful).
+pub(crate) struct Compaction {
+    /// `index[q]`: the engine qubit of circuit qubit `q`, `None` if idle.
+    index: Vec<Option<usize>>,
+    /// Number of engine qubits.
+    used: usize,
+}
+
+impl Compaction {
+    fn of(program: &Program) -> Self {
+        let mut index = vec![None; program.num_qubits()];
+        for op in &program.ops {
+            if let Kind::Gate { qubits, .. } = &op.kind {
+                for &q in qubits {
+                    index[q] = Some(0);
+                }
+            }
+        }
+        let mut used = 0;
+        for slot in index.iter_mut().flatten() {
+            *slot = used;
+            used += 1;
+        }
+        Compaction { index, used }
+    }
+
+    /// The program's gates on engine qubits.
+    fn gates(&self, program: &Program) -> Vec<GateOp> {
+        let mut gates = gate_ops(program);
+        for g in &mut gates {
+            for q in &mut g.qubits {
+                *q = self.index[*q].expect("gate qubits are used");
+            }
+        }
+        gates
+    }
+
+    /// Bit of circuit qubit `q` in the engine state's physical index `i`.
+    #[inline]
+    fn bit(&self, layout: &[usize], i: usize, q: usize) -> bool {
+        self.index[q].is_some_and(|k| (i >> layout[k]) & 1 == 1)
+    }
+}
+
 /// Runs on the fast engine (or, for dynamic circuits, the reference per-shot path).
 pub(crate) fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError> {
     let start = Instant::now();
@@ -86,15 +132,15 @@ pub(crate) fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, Si
         return Ok(result);
     }
     let n = program.num_qubits();
+    let compaction = Compaction::of(&program);
     // Sampling holds one uniform and one shot index per shot.
     let extra = if program.has_measure { config.shots.saturating_mul(16) } else { 0 };
-    check_memory(n, config.precision, extra, config.max_memory_bytes)?;
+    check_memory(compaction.used, config.precision, extra, config.max_memory_bytes)?;
     let seed = config.seed.unwrap_or_else(rand::random);
     let engine = engine_config(config);
-    let gates = gate_ops(&program);
     let (counts, memory) = match config.precision {
-        Precision::Double => sample::<f64>(&program, &gates, &engine, config, seed)?,
-        Precision::Single => sample::<f32>(&program, &gates, &engine, config, seed)?,
+        Precision::Double => sample::<f64>(&program, &compaction, &engine, config, seed)?,
+        Precision::Single => sample::<f32>(&program, &compaction, &engine, config, seed)?,
     };
     Ok(RunResult {
         counts,
@@ -113,14 +159,12 @@ type Tally = (std::collections::BTreeMap<String, u64>, Option<Vec<String>>);
 
 fn sample<F: Real>(
     program: &Program,
-    gates: &[GateOp],
+    compaction: &Compaction,
     engine: &EngineConfig,
     config: &RunConfig,
     seed: u64,
 ) -> Result<Tally, SimError> {
-    let n = program.num_qubits();
-    let state = fast::simulate_gates::<F>(gates, n, program.circuit.global_phase, engine)
-        .map_err(|_| SimError::AllocationFailed { bytes: F::AMP_BYTES << n })?;
+    let state = simulate_compacted::<F>(program, compaction, engine)?;
     let mut counts = std::collections::BTreeMap::new();
     let mut memory = config.memory.then(Vec::new);
     if !program.has_measure {
@@ -133,7 +177,7 @@ fn sample<F: Real>(
     let mut key_of = |index: usize| {
         clbits.iter_mut().for_each(|b| *b = false);
         for &(q, c) in &program.deferred {
-            clbits[c] = (index >> layout[q]) & 1 == 1;
+            clbits[c] = compaction.bit(layout, index, q);
         }
         program.circuit.format_clbits(&clbits)
     };
@@ -149,6 +193,105 @@ fn sample<F: Real>(
         memory.extend(outcomes.iter().map(|i| keys[i].clone()));
     }
     Ok((counts, memory))
+}
+
+/// Runs the program's gates on its used qubits only.
+fn simulate_compacted<F: Real>(
+    program: &Program,
+    compaction: &Compaction,
+    engine: &EngineConfig,
+) -> Result<FastState<F>, SimError> {
+    let n = compaction.used;
+    fast::simulate_gates::<F>(&compaction.gates(program), n, program.circuit.global_phase, engine)
+        .map_err(|_| SimError::AllocationFailed { bytes: F::AMP_BYTES << n })
+}
+
+/// Exact outcome probabilities on the configured backend: the fast engine
+/// (on the used qubits only) for [`Backend::Auto`] and
+/// [`Backend::Statevector`] when the state does not depend on mid-circuit
+/// outcomes, the reference simulator's exact walk otherwise. Same result
+/// shape as [`crate::probabilities`].
+pub fn probabilities_with(
+    circuit: &Circuit,
+    config: &RunConfig,
+) -> Result<Probabilities, SimError> {
+    let program = Program::lower(circuit)?;
+    // Keys are packed into a u128 while accumulating.
+    let key_width = if program.has_measure { program.deferred.len() } else { program.num_qubits() };
+    let wide = key_width > 128;
+    if !matches!(config.backend, Backend::Auto | Backend::Statevector)
+        || program.is_stochastic()
+        || wide
+    {
+        return crate::exact::probabilities(circuit);
+    }
+    let compaction = Compaction::of(&program);
+    check_memory(compaction.used, config.precision, 0, config.max_memory_bytes)?;
+    let engine = engine_config(config);
+    match config.precision {
+        Precision::Double => exact_distribution::<f64>(&program, &compaction, &engine),
+        Precision::Single => exact_distribution::<f32>(&program, &compaction, &engine),
+    }
+}
+
+fn exact_distribution<F: Real>(
+    program: &Program,
+    compaction: &Compaction,
+    engine: &EngineConfig,
+) -> Result<Probabilities, SimError> {
+    let state = simulate_compacted::<F>(program, compaction, engine)?;
+    let layout = state.layout().to_vec();
+    let n = program.num_qubits();
+    // Measured (or, with no measurement, all) circuit qubits, in key-bit order.
+    let bits: Vec<usize> = if program.has_measure {
+        program.deferred.iter().map(|&(q, _)| q).collect()
+    } else {
+        (0..n).collect()
+    };
+    let mut mass: HashMap<u128, f64> = HashMap::new();
+    let key_bits = |i: usize| -> u128 {
+        bits.iter()
+            .enumerate()
+            .fold(0u128, |acc, (k, &q)| acc | ((compaction.bit(&layout, i, q) as u128) << k))
+    };
+    for (i, a) in state.physical_amplitudes().iter().enumerate() {
+        let p = C64::new(a.re.to_f64(), a.im.to_f64()).norm_sqr();
+        if p > 0.0 {
+            *mass.entry(key_bits(i)).or_insert(0.0) += p;
+        }
+    }
+    let mut clbits = vec![false; program.num_clbits()];
+    let mut values: Vec<(String, f64)> = mass
+        .into_iter()
+        .filter(|&(_, p)| p > crate::run::ZERO_PROBABILITY)
+        .map(|(key, p)| {
+            let text = if program.has_measure {
+                clbits.iter_mut().for_each(|b| *b = false);
+                for (k, &(_, c)) in program.deferred.iter().enumerate() {
+                    clbits[c] = (key >> k) & 1 == 1;
+                }
+                program.circuit.format_clbits(&clbits)
+            } else {
+                (0..n).rev().map(|q| if (key >> q) & 1 == 1 { '1' } else { '0' }).collect()
+            };
+            (text, p)
+        })
+        .collect();
+    // Several keys can coincide when two measurements write one clbit.
+    values.sort_by(|a, b| a.0.cmp(&b.0));
+    values.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            earlier.1 += later.1;
+        }
+        same
+    });
+    let (over, width) = if program.has_measure {
+        (ProbabilitiesOver::Clbits, program.num_clbits())
+    } else {
+        (ProbabilitiesOver::Qubits, n)
+    };
+    Ok(Probabilities { over, width, values })
 }
 
 /// Draws `shots` basis-state indices (physical order) from the state.

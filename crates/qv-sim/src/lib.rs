@@ -43,7 +43,7 @@ pub use backend::{run, select, Backend, Precision, DENSITY_MATRIX_MAX_QUBITS};
 pub use error::{format_bytes, SimError};
 pub use exact::{probabilities, statevector, Probabilities, ProbabilitiesOver, MAX_BRANCHES};
 pub use expect::{expectation, ExpectConfig, ExpectResult, TermResult};
-pub use fast_run::statevector_with;
+pub use fast_run::{probabilities_with, statevector_with};
 pub use memory::{available_memory_bytes, required_memory_bytes};
 pub use noise::{Channel, NoiseError, NoiseModel, ReadoutError};
 pub use observable::{Observable, ObservableError, Pauli, PauliTerm};

@@ -109,6 +109,7 @@ pub fn sabre_layout_and_route(
         }
         let routed =
             run_trials(&fwd, &layout, h, routing_seed, opts.routing.trials, opts.routing.parallel)?;
+        if std::env::var("QV_DEBUG").is_ok() { eprintln!("trial {index}: {}", routed.num_swaps); }
         Ok((routed.num_swaps, index, layout, routed))
     };
     let results: Vec<_> = if opts.routing.parallel && seeds.len() > 1 {

@@ -148,10 +148,10 @@ pub fn max_diff4(a: &Mat4, b: &Mat4) -> f64 {
     let mut m = 0.0f64;
     for i in 0..4 {
         for j in 0..4 {
-            m = m.max((a[i][j] - b[i][j]).norm());
+            m = m.max((a[i][j] - b[i][j]).norm_sqr());
         }
     }
-    m
+    m.sqrt()
 }
 
 /// Largest entry-wise distance.

@@ -457,7 +457,10 @@ pub fn gate_mat2(gate: StandardGate, p: &[f64]) -> Mat2 {
     let c = |re: f64, im: f64| C64::new(re, im);
     let zero = c(0.0, 0.0);
     match gate {
-        G::Rz => [[expi(-p[0] / 2.0), zero], [zero, expi(p[0] / 2.0)]],
+        G::Rz => {
+            let e = expi(p[0] / 2.0);
+            [[e.conj(), zero], [zero, e]]
+        }
         G::P | G::U1 => [[c(1.0, 0.0), zero], [zero, expi(p[0])]],
         G::Rx => {
             let (co, si) = ((p[0] / 2.0).cos(), (p[0] / 2.0).sin());

@@ -132,7 +132,7 @@ fn diagonal_in(m: &Mat4, p: &Real4) -> Option<[C64; 4]> {
     }
     for (i, row) in d.iter().enumerate() {
         for (j, x) in row.iter().enumerate() {
-            if i != j && x.norm() > 1e-11 {
+            if i != j && x.norm_sqr() > 1e-22 {
                 return None;
             }
         }
@@ -244,19 +244,21 @@ fn widest_gap_cut(lambda: &[C64; 4]) -> f64 {
 pub fn local_equivalence(u: &Prepared, w: &Prepared, tol: f64) -> Option<LocalEquivalence> {
     // Pair eigenvalues; W's scaling into SU(4) may differ from U's by a power
     // of i, which changes M by a sign.
+    // Squared distances: this loop runs 48 times per solve.
     let (mut best, mut best_err) = (([0usize; 4], 1.0), f64::INFINITY);
     for sign in [1.0, -1.0] {
+        let dist: [[f64; 4]; 4] = std::array::from_fn(|j| {
+            std::array::from_fn(|k| (u.lambda[j] - w.lambda[k] * sign).norm_sqr())
+        });
         for perm in PERMUTATIONS {
-            let err = (0..4)
-                .map(|j| (u.lambda[j] - w.lambda[perm[j]] * sign).norm())
-                .fold(0.0, f64::max);
+            let err = dist[0][perm[0]].max(dist[1][perm[1]]).max(dist[2][perm[2]]).max(dist[3][perm[3]]);
             if err < best_err {
                 best_err = err;
                 best = (perm, sign);
             }
         }
     }
-    if best_err > 1e-6 {
+    if best_err > 1e-12 {
         return None;
     }
     let (perm, sign) = best;
@@ -266,7 +268,7 @@ pub fn local_equivalence(u: &Prepared, w: &Prepared, tol: f64) -> Option<LocalEq
     let du: [C64; 4] = std::array::from_fn(|j| sqrt_with_cut(u.lambda[j], cut));
     let dw: [C64; 4] = std::array::from_fn(|j| {
         let r = sqrt_with_cut(w.lambda[perm[j]] * sign, cut);
-        if (r - du[j]).norm() <= (r + du[j]).norm() {
+        if (r - du[j]).norm_sqr() <= (r + du[j]).norm_sqr() {
             r
         } else {
             -r

@@ -89,11 +89,13 @@ pub(crate) fn kron(a: &Matrix, b: &Matrix) -> Matrix {
     out
 }
 
-/// The matrix of a Pauli label such as `XZ` (qubit 0 rightmost: `Z` on qubit 0).
+/// The matrix of a Pauli label such as `XZ` (qubit 0 rightmost: `Z` on qubit
+/// 0), for 1 to [`MAX_CHANNEL_QUBITS`] qubits.
 pub fn pauli_matrix(label: &str) -> Result<Matrix, NoiseError> {
     if label.is_empty() {
         return Err(err("a Pauli label must not be empty".into()));
     }
+    check_width(label.chars().count())?;
     let mut m = Matrix::identity(1);
     for ch in label.chars() {
         let p = pauli_1q(ch).ok_or_else(|| {
@@ -145,6 +147,8 @@ impl Channel {
             return Err(err("a Pauli channel needs at least one term".into()));
         };
         let width = first.chars().count();
+        // Before any matrix is built: a long label would ask for a huge one.
+        check_width(width)?;
         let mut mixture = Vec::with_capacity(terms.len() + 1);
         let mut total = 0.0;
         let mut seen: Vec<&str> = Vec::new();
@@ -164,7 +168,6 @@ impl Channel {
             total += p;
             mixture.push((*p, pauli_matrix(label)?));
         }
-        check_width(width)?;
         let identity = "I".repeat(width);
         if !seen.contains(&identity.as_str()) {
             if total > 1.0 + COMPLETENESS_TOL {
@@ -473,6 +476,8 @@ mod tests {
         assert!((mix[1].0 - 0.75).abs() < 1e-15, "identity takes the rest");
         assert!(Channel::pauli(&[("I".into(), 0.5), ("X".into(), 0.4)]).is_err());
         assert!(Channel::pauli(&[("XQ".into(), 0.5)]).is_err());
+        let wide = Channel::pauli(&[("X".repeat(40), 0.5)]).unwrap_err();
+        assert!(wide.message.starts_with("channels act on 1 to 3 qubits, not 40"), "{wide}");
     }
 
     #[test]

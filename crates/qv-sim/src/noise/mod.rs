@@ -23,6 +23,7 @@
 
 mod attach;
 mod channel;
+mod compact;
 mod json;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 use qv_circuit::StandardGate;
 
 pub(crate) use attach::{attach, Applied, OpNoise};
+pub(crate) use compact::Compaction;
 pub use channel::{pauli_matrix, Channel, COMPLETENESS_TOL, MAX_CHANNEL_QUBITS};
 
 /// Why a noise model (or one of its channels) was rejected.
