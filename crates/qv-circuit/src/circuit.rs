@@ -180,8 +180,21 @@ pub enum CircuitError {
 /// grow exponentially, so expansion stops with an error past this.
 pub const MAX_FLATTENED_INSTRUCTIONS: usize = 1 << 24;
 
+/// Where an instruction came from in source text (1-based line and column of
+/// its statement), for messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourcePos {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column in characters, from 1.
+    pub col: u32,
+}
+
 /// A quantum circuit.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// Equality compares the circuit itself (registers, definitions,
+/// instructions, phase), not where its instructions came from.
+#[derive(Clone, Debug, Default)]
 pub struct Circuit {
     qregs: Vec<Register>,
     cregs: Vec<Register>,
@@ -189,8 +202,22 @@ pub struct Circuit {
     num_clbits: usize,
     gate_definitions: Vec<GateDefinition>,
     instructions: Vec<Instruction>,
+    /// `positions[i]`: source position of instruction `i` (same length).
+    positions: Vec<Option<SourcePos>>,
     /// Global phase in radians.
     pub global_phase: f64,
+}
+
+impl PartialEq for Circuit {
+    fn eq(&self, other: &Self) -> bool {
+        self.qregs == other.qregs
+            && self.cregs == other.cregs
+            && self.num_qubits == other.num_qubits
+            && self.num_clbits == other.num_clbits
+            && self.gate_definitions == other.gate_definitions
+            && self.instructions == other.instructions
+            && self.global_phase == other.global_phase
+    }
 }
 
 impl Circuit {
@@ -335,7 +362,23 @@ impl Circuit {
             Operation::Barrier => {}
         }
         self.instructions.push(inst);
+        self.positions.push(None);
         Ok(())
+    }
+
+    /// [`Circuit::push`], recording where the instruction was written.
+    pub fn push_at(&mut self, inst: Instruction, pos: SourcePos) -> Result<(), CircuitError> {
+        self.push(inst)?;
+        if let Some(last) = self.positions.last_mut() {
+            *last = Some(pos);
+        }
+        Ok(())
+    }
+
+    /// Source position of instruction `index`, when it was parsed from text
+    /// (after [`Circuit::flatten`], the position of the call it expanded from).
+    pub fn position(&self, index: usize) -> Option<SourcePos> {
+        self.positions.get(index).copied().flatten()
     }
 
     fn build(mut self, inst: Instruction) -> Self {
@@ -426,9 +469,10 @@ impl Circuit {
             num_clbits: self.num_clbits,
             gate_definitions: vec![],
             instructions: Vec::with_capacity(self.instructions.len()),
+            positions: Vec::with_capacity(self.instructions.len()),
             global_phase: self.global_phase,
         };
-        for inst in &self.instructions {
+        for (index, inst) in self.instructions.iter().enumerate() {
             match &inst.op {
                 Operation::Gate { gate: GateRef::Custom(i), params } => {
                     let values = self.eval_params(GateRef::Custom(*i), params, &[])?;
@@ -443,6 +487,8 @@ impl Circuit {
                 }
                 _ => out.instructions.push(inst.clone()),
             }
+            let pos = self.position(index);
+            out.positions.resize(out.instructions.len(), pos);
         }
         Ok(out)
     }
@@ -763,7 +809,10 @@ mod tests {
             condition: None,
         })
         .unwrap();
-        assert_eq!(c.flatten().unwrap_err(), CircuitError::TooLarge { max: MAX_FLATTENED_INSTRUCTIONS });
+        assert_eq!(
+            c.flatten().unwrap_err(),
+            CircuitError::TooLarge { max: MAX_FLATTENED_INSTRUCTIONS }
+        );
     }
 
     #[test]

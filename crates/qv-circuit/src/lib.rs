@@ -16,7 +16,7 @@ pub mod qasm2;
 
 pub use circuit::{
     BodyOp, Circuit, CircuitError, Condition, GateDefinition, GateRef, Instruction, Operation,
-    Register,
+    Register, SourcePos,
 };
 pub use expr::{BinOp, Expr, ExprError, Func};
 pub use gates::{GateDef, StandardGate};

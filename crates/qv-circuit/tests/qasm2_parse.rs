@@ -556,3 +556,20 @@ fn fuzz_regression_negation_chain_round_trips() {
     let back = parse(&text, "export.qasm").unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(back.instructions(), c.instructions());
 }
+
+#[test]
+fn instructions_remember_their_source_line_through_flatten() {
+    let src =
+        "OPENQASM 2.0;\ninclude \"qelib1.inc\";\ngate pair a, b { h a; cx a, b; }\nqreg q[2];\n\
+               creg c[2];\nh q;\npair q[0], q[1];\nmeasure q -> c;\n";
+    let c = qv_circuit::qasm2::parse(src, "lines.qasm").unwrap();
+    let lines: Vec<u32> =
+        (0..c.instructions().len()).map(|i| c.position(i).unwrap().line).collect();
+    // h q (broadcast to 2), pair, measure q (broadcast to 2).
+    assert_eq!(lines, vec![6, 6, 7, 8, 8]);
+    let flat = c.flatten().unwrap();
+    let lines: Vec<u32> =
+        (0..flat.instructions().len()).map(|i| flat.position(i).unwrap().line).collect();
+    assert_eq!(lines, vec![6, 6, 7, 7, 8, 8]);
+    assert_eq!(c.position(2).unwrap().col, 1);
+}

@@ -48,7 +48,7 @@ pub struct Probabilities {
 pub fn statevector(circuit: &Circuit) -> Result<Vec<C64>, SimError> {
     let program = Program::lower(circuit)?;
     let refuse = |op, why: &str| SimError::NotDeterministic {
-        reason: format!("`{}` {why}", program.describe(op)),
+        reason: format!("`{}`{} {why}", program.describe(op), program.line_note(op)),
     };
     for op in &program.ops {
         if op.condition.is_some() {

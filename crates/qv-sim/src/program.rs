@@ -162,6 +162,11 @@ impl Program {
         self.ops.iter().any(Op::is_stochastic)
     }
 
+    /// ` (line N)` when the operation was parsed from text, else empty.
+    pub fn line_note(&self, op: &Op) -> String {
+        self.circuit.position(op.source).map(|p| format!(" (line {})", p.line)).unwrap_or_default()
+    }
+
     /// The instruction behind `op` as OpenQASM-like text, e.g. `measure q[0] -> c[1]`.
     pub fn describe(&self, op: &Op) -> String {
         let c = &self.circuit;

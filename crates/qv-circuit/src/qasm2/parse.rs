@@ -17,7 +17,7 @@ use super::error::{clip, Qasm2Error};
 use super::expr::{parse_expression, GateScope};
 use super::lex::{Keyword, Lexer, Sym, Tok, Token};
 use super::ParseOptions;
-use crate::circuit::{Circuit, Condition, GateRef, Instruction, Operation};
+use crate::circuit::{Circuit, Condition, GateRef, Instruction, Operation, SourcePos};
 use crate::expr::Expr;
 use crate::gates::{table, StandardGate};
 
@@ -523,7 +523,11 @@ impl Parser<'_> {
     }
 
     fn push(&mut self, lx: &Lexer<'_>, t: &Token<'_>, inst: Instruction) -> Result<(), Qasm2Error> {
-        self.circuit.push(inst).map_err(|e| lx.error(t, e.to_string()))
+        let pos = SourcePos {
+            line: u32::try_from(t.line).unwrap_or(u32::MAX),
+            col: u32::try_from(t.col).unwrap_or(u32::MAX),
+        };
+        self.circuit.push_at(inst, pos).map_err(|e| lx.error(t, e.to_string()))
     }
 
     fn quantum_op(

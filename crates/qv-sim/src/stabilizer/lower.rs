@@ -272,17 +272,20 @@ fn not_clifford(
     let instruction = if flattened { original_index(circuit, index) } else { index };
     let names: Vec<String> = qubits.iter().map(|&q| circuit.qubit_name(q)).collect();
     let called = format!("{gate} {}", names.join(", "));
+    // Parsed circuits know the line of each instruction.
+    let at =
+        circuit.position(instruction).map(|p| format!("line {}, ", p.line)).unwrap_or_default();
     let location = match circuit.instructions().get(instruction) {
         Some(inst) => {
             let text = describe(circuit, instruction);
             match inst.op {
                 Operation::Gate { gate: GateRef::Custom(_), .. } => {
-                    format!("instruction {instruction} (`{text}`, which expands to `{called}`)")
+                    format!("{at}instruction {instruction} (`{text}`, which expands to `{called}`)")
                 }
-                _ => format!("instruction {instruction} (`{text}`)"),
+                _ => format!("{at}instruction {instruction} (`{text}`)"),
             }
         }
-        None => format!("instruction {instruction} (`{called}`)"),
+        None => format!("{at}instruction {instruction} (`{called}`)"),
     };
     SimError::NotClifford { gate: gate.to_string(), instruction, qubits: qubits.to_vec(), location }
 }
