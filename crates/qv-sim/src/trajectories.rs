@@ -10,7 +10,8 @@
 //! the density-matrix evolution, at the memory cost of a state vector.
 //!
 //! Gates and Kraus operators run on the fast engine's dense kernels (matrices
-//! reordered to ascending qubits once, before the shots). Operations before
+//! reordered to ascending qubits once, before the shots); qubits no operation
+//! touches are left out of the state. Operations before
 //! the first random event are simulated once and copied into every shot.
 //! Shot `s` draws from its own ChaCha8 stream (`seed`, stream `s`), so
 //! results do not depend on the number of threads; small states run many
@@ -29,7 +30,7 @@ use crate::backend::Backend;
 use crate::error::SimError;
 use crate::fast::kernels::{self, PARALLEL_THRESHOLD};
 use crate::memory::{self, available_memory_bytes};
-use crate::noise::{attach, Applied, Channel, ReadoutError};
+use crate::noise::{attach, Applied, Channel, Compaction, OpNoise, ReadoutError};
 use crate::program::{Cond, Kind, Program};
 use crate::run::{check_shots, RunConfig, RunResult};
 use crate::sample::sample_once;
@@ -111,10 +112,10 @@ fn draw_of(applied: &Applied) -> Draw {
     }
 }
 
-fn lower(program: &Program, config: &RunConfig) -> Vec<Step> {
-    let noise = attach(program, config.noise.as_deref());
+/// The steps of `program` with `noise[i]` placed on `program.ops[i]`.
+fn lower(program: &Program, noise: &[OpNoise]) -> Vec<Step> {
     let mut steps = Vec::new();
-    for (op, noise) in program.ops.iter().zip(&noise) {
+    for (op, noise) in program.ops.iter().zip(noise) {
         let cond = op.condition.clone();
         let channels = |list: &[Applied], steps: &mut Vec<Step>| {
             for a in list {
@@ -291,8 +292,17 @@ impl Shot {
 pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError> {
     let start = Instant::now();
     check_shots(circuit, config)?;
-    let program = Program::lower(circuit)?;
-    let n = program.num_qubits();
+    let mut program = Program::lower(circuit)?;
+    // Noise is placed on the circuit's qubits, then idle qubits are left out.
+    let mut noise = attach(&program, config.noise.as_deref());
+    let readout: Vec<Option<ReadoutError>> = program
+        .deferred
+        .iter()
+        .map(|&(q, _)| config.noise.as_deref().and_then(|m| m.readout_error(q).copied()))
+        .collect();
+    let compaction = Compaction::of(&program);
+    compaction.apply(&mut program, &mut noise);
+    let n = compaction.used();
     let threads = if config.threads == 0 { rayon::current_num_threads() } else { config.threads };
     // Small states: one state per worker thread; large: one state, parallel kernels.
     let workers = if n < PARALLEL_THRESHOLD { threads.max(1) } else { 1 };
@@ -302,7 +312,7 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
     let mut counts = BTreeMap::new();
     let mut memory = config.memory.then(Vec::new);
     if program.has_measure {
-        let steps = lower(&program, config);
+        let steps = lower(&program, &noise);
         let first = steps.iter().position(Step::is_random).unwrap_or(steps.len());
         let mut prefix = Shot {
             amps: crate::statevector::StateVector::new(n, 0.0)?.into_amplitudes(),
@@ -329,11 +339,6 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
             };
             let qubits: Vec<usize> = program.deferred.iter().map(|&(q, _)| q).collect();
             let mut weights = vec![0.0; 1 << qubits.len()];
-            let readout: Vec<Option<ReadoutError>> = program
-                .deferred
-                .iter()
-                .map(|&(q, _)| config.noise.as_deref().and_then(|m| m.readout_error(q).copied()))
-                .collect();
             let mut tally: Tally = (BTreeMap::new(), keep_memory.then(Vec::new));
             for s in from..to {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -159,14 +159,16 @@ fn conditioned_gates_carry_noise_only_when_they_run() {
 
 #[test]
 fn memory_is_checked_before_allocating() {
-    let c = Circuit::new(14).h(0);
+    // Every qubit is touched (idle ones would be left out of ρ).
+    let all_h = |n: usize| (0..n).fold(Circuit::new(n), |c, q| c.h(q));
+    let c = all_h(14);
     let config = RunConfig { max_memory_bytes: Some(1 << 30), ..RunConfig::default() };
     let e = density::probabilities_with(&c, &config).unwrap_err();
     assert_eq!(
         e.to_string(),
         "circuit needs 4.0 GiB for 14 qubits (complex128 density matrix) but only 1.0 GiB is available"
     );
-    let e = density::probabilities(&Circuit::new(40).h(0), None).unwrap_err();
+    let e = density::probabilities(&all_h(40), None).unwrap_err();
     assert!(matches!(e, SimError::TooLargeFor { .. } | SimError::TooManyQubits { .. }), "{e}");
 }
 
@@ -286,4 +288,48 @@ fn documented_examples_are_valid_models() {
             panic!("docs/noise.md example does not parse: {e}\n{block}");
         }
     }
+}
+
+#[test]
+fn idle_qubits_are_left_out() {
+    // 40 qubits, three touched (as after transpiling to a large device); the
+    // local rule names circuit qubit 37. A 40-qubit density matrix would need 16·4^40 bytes.
+    let m = model(
+        r#"{"errors": [{"gates": ["x"], "qubits": [37], "channel": {"type": "amplitude_damping", "gamma": 0.25}}],
+            "readout": [{"qubits": [21], "matrix": [[0.9, 0.1], [0.0, 1.0]]}]}"#,
+    );
+    let c = Circuit::with_clbits(40, 2).x(37).cx(37, 21).measure(21, 0).measure(37, 1);
+    // q37 = 1 w.p. 0.75; q21 copies it; readout turns a 0 on q21 into 1 w.p. 0.1.
+    let p = probs(&c, Some(&m));
+    assert!(close(p["11"], 0.75, 1e-14) && close(p["01"], 0.025, 1e-14), "{p:?}");
+    let r = trajectories::run(
+        &c,
+        &RunConfig {
+            shots: 100,
+            seed: Some(3),
+            noise: Some(Arc::new(m.clone())),
+            ..RunConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.counts.values().sum::<u64>(), 100);
+    // Over qubits: 40-character keys, qubit 0 rightmost.
+    let unmeasured = Circuit::new(40).x(37).cx(37, 21);
+    let q = probs(&unmeasured, Some(&m));
+    let mut one = ['0'; 40];
+    one[40 - 1 - 37] = '1';
+    one[40 - 1 - 21] = '1';
+    assert!(
+        close(q[&one.iter().collect::<String>()], 0.75, 1e-14)
+            && close(q[&"0".repeat(40)], 0.25, 1e-14)
+    );
+    // Idle qubits are |0⟩: Z gives 1, X gives 0.
+    let e = |o: &str| {
+        density::expectation(&unmeasured, Some(&m), &Observable::parse(o).unwrap()).unwrap()
+    };
+    assert!(
+        close(e("Z37 Z3"), -0.5, 1e-14)
+            && close(e("Z37 X3"), 0.0, 1e-15)
+            && close(e("Z21 Z37"), 1.0, 1e-14)
+    );
 }

@@ -6,7 +6,9 @@
 //! read as a `2n`-qubit vector (see `matrix`), fused so that a noisy gate
 //! costs one pass; a [`NoiseModel`] attaches channels to operations with
 //! Qiskit Aer's semantics (gate errors after the gate, measurement errors
-//! before the measurement, readout errors on the recorded bit).
+//! before the measurement, readout errors on the recorded bit). Qubits that
+//! no operation touches stay |0⟩ and are left out of `ρ` (except in
+//! [`density_matrix`], which returns the whole matrix).
 //!
 //! Entry points:
 //! - [`run`]: counts (and per-shot memory). Terminal measurements are read
@@ -37,8 +39,8 @@ use crate::error::SimError;
 use crate::exact::{Probabilities, ProbabilitiesOver, MAX_BRANCHES};
 use crate::fast::FusionLimits;
 use crate::memory::available_memory_bytes;
-use crate::noise::{attach, NoiseModel};
-use crate::observable::Observable;
+use crate::noise::{attach, Compaction, NoiseModel};
+use crate::observable::{Observable, Pauli};
 use crate::program::Program;
 use crate::run::{check_shots, RunConfig, RunResult, ZERO_PROBABILITY};
 use crate::sample::{sample_once, Sampler};
@@ -81,16 +83,28 @@ struct Prepared {
     program: Program,
     steps: Steps,
     budget: Budget,
+    /// Qubits simulated (the touched ones when compacted).
+    num_qubits: usize,
+    /// The renumbering of touched qubits, when idle ones were left out.
+    compaction: Option<Compaction>,
 }
 
+/// Lowers `circuit` and places `noise`; with `compact`, qubits no operation
+/// touches are left out of `ρ` (they stay |0⟩).
 fn prepare(
     circuit: &Circuit,
     noise: Option<&NoiseModel>,
     terminal: Terminal,
     opts: &Options,
+    compact: bool,
 ) -> Result<Prepared, SimError> {
-    let program = Program::lower(circuit)?;
-    let n = program.num_qubits();
+    let mut program = Program::lower(circuit)?;
+    let mut noise_ops = attach(&program, noise);
+    let compaction = compact.then(|| Compaction::of(&program));
+    if let Some(k) = &compaction {
+        k.apply(&mut program, &mut noise_ops);
+    }
+    let n = compaction.as_ref().map_or(program.num_qubits(), Compaction::used);
     let available = opts.max_memory_bytes.or_else(available_memory_bytes);
     let bytes = density_matrix_bytes(n).unwrap_or(u64::MAX);
     // Deferred outcomes need a probability vector next to the matrix.
@@ -107,8 +121,7 @@ fn prepare(
     if density_matrix_bytes(n).is_none() {
         return Err(SimError::TooManyQubits { num_qubits: n });
     }
-    let noise_ops = attach(&program, noise);
-    let steps = steps::build(&program, &noise_ops, terminal, opts.limits);
+    let steps = steps::build(&program, &noise_ops, n, terminal, opts.limits);
     let budget = Budget {
         by_memory: available.map(|a| a.saturating_sub(extra) / bytes),
         max_branches: MAX_BRANCHES,
@@ -116,7 +129,7 @@ fn prepare(
         available: available.unwrap_or(u64::MAX),
         num_qubits: n,
     };
-    Ok(Prepared { program, steps, budget })
+    Ok(Prepared { program, steps, budget, num_qubits: n, compaction })
 }
 
 impl Prepared {
@@ -129,7 +142,7 @@ impl Prepared {
     fn initial(&self) -> Result<Branch, SimError> {
         Ok(Branch {
             clbits: vec![false; self.program.num_clbits()],
-            rho: DensityMatrix::zero_state(self.program.num_qubits())?,
+            rho: DensityMatrix::zero_state(self.num_qubits)?,
         })
     }
 }
@@ -139,7 +152,7 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
     let start = Instant::now();
     check_shots(circuit, config)?;
     let opts = Options::from_config(config);
-    let prepared = prepare(circuit, config.noise.as_deref(), Terminal::Measure, &opts)?;
+    let prepared = prepare(circuit, config.noise.as_deref(), Terminal::Measure, &opts, true)?;
     let program = &prepared.program;
     let seed = config.seed.unwrap_or_else(rand::random);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -247,19 +260,30 @@ fn probabilities_opts(
     noise: Option<&NoiseModel>,
     opts: &Options,
 ) -> Result<Probabilities, SimError> {
-    let prepared = prepare(circuit, noise, Terminal::Measure, opts)?;
+    let prepared = prepare(circuit, noise, Terminal::Measure, opts, true)?;
     let program = &prepared.program;
     let branches = prepared.run_exact(opts)?;
     let n = program.num_qubits();
+    let simulated = prepared.num_qubits;
     let (over, width, mut values) = if program.has_measure {
         let dist = clbit_distribution(program, &branches, &prepared.steps.deferred_readout);
         (ProbabilitiesOver::Clbits, program.num_clbits(), dist.into_iter().collect::<Vec<_>>())
     } else {
-        let mut diag = vec![0.0; 1 << n];
+        let mut diag = vec![0.0; 1 << simulated];
         for b in &branches {
             diag.iter_mut().zip(b.rho.diagonal()).for_each(|(acc, d)| *acc += d);
         }
-        let values = diag.into_iter().enumerate().map(|(i, p)| (index_key(i, n), p)).collect();
+        let key = |i: usize| match &prepared.compaction {
+            Some(k) => k.key(i, n),
+            None => index_key(i, n),
+        };
+        // Only nonzero entries get a key: n may be far above what 2^n could index.
+        let values = diag
+            .into_iter()
+            .enumerate()
+            .filter(|(_, p)| *p > ZERO_PROBABILITY)
+            .map(|(i, p)| (key(i), p))
+            .collect();
         (ProbabilitiesOver::Qubits, n, values)
     };
     values.retain(|(_, p)| *p > ZERO_PROBABILITY);
@@ -272,7 +296,7 @@ fn probabilities_opts(
 /// measurements are ignored; mid-circuit ones are averaged over outcomes.
 pub fn density_matrix(circuit: &Circuit, noise: Option<&NoiseModel>) -> Result<Vec<C64>, SimError> {
     let opts = Options::from_config(&RunConfig::default());
-    let prepared = prepare(circuit, noise, Terminal::Ignore, &opts)?;
+    let prepared = prepare(circuit, noise, Terminal::Ignore, &opts, false)?;
     let mut total: Option<DensityMatrix> = None;
     for b in prepared.run_exact(&opts)? {
         match total.as_mut() {
@@ -281,7 +305,7 @@ pub fn density_matrix(circuit: &Circuit, noise: Option<&NoiseModel>) -> Result<V
         }
     }
     // Every branch dropped (impossible for a normalised state): the zero matrix.
-    let dim = 1usize << (2 * prepared.program.num_qubits());
+    let dim = 1usize << (2 * prepared.num_qubits);
     Ok(total.map_or_else(|| vec![C64::new(0.0, 0.0); dim], DensityMatrix::into_data))
 }
 
@@ -294,15 +318,30 @@ pub fn expectation(
 ) -> Result<f64, SimError> {
     observable.check_width(circuit.num_qubits())?;
     let opts = Options::from_config(&RunConfig::default());
-    let prepared = prepare(circuit, noise, Terminal::Ignore, &opts)?;
+    let prepared = prepare(circuit, noise, Terminal::Ignore, &opts, true)?;
     let branches = prepared.run_exact(&opts)?;
     let mut value = 0.0;
-    for term in &observable.terms {
-        let (x, z, ny) = term.masks().ok_or_else(|| SimError::Expectation {
-            reason: format!("observable term `{term}` acts on a qubit beyond 63"),
-        })?;
-        let sum: f64 =
-            branches.iter().map(|b| b.rho.pauli_expectation(x as usize, z as usize, ny)).sum();
+    'terms: for term in &observable.terms {
+        // Masks on simulated qubits; idle qubits are |0⟩: Z gives 1, X and Y give 0.
+        let (mut x, mut z, mut ny) = (0usize, 0usize, 0u32);
+        for &(q, p) in &term.paulis {
+            let k = match prepared.compaction.as_ref().map_or(Some(q), |c| c.simulated(q)) {
+                Some(k) => k,
+                None if p == Pauli::Z => continue,
+                None => continue 'terms,
+            };
+            let bit = 1usize << k;
+            match p {
+                Pauli::X => x |= bit,
+                Pauli::Z => z |= bit,
+                Pauli::Y => {
+                    x |= bit;
+                    z |= bit;
+                    ny += 1;
+                }
+            }
+        }
+        let sum: f64 = branches.iter().map(|b| b.rho.pauli_expectation(x, z, ny)).sum();
         value += term.coeff * sum;
     }
     Ok(value)

@@ -69,14 +69,15 @@ impl Steps {
     }
 }
 
-/// Builds the steps of `program` on `n` qubits with `noise[i]` for `program.ops[i]`.
+/// Builds the steps of `program` on `n` simulated qubits with `noise[i]`
+/// for `program.ops[i]`.
 pub(crate) fn build(
     program: &Program,
     noise: &[OpNoise],
+    n: usize,
     terminal: Terminal,
     limits: FusionLimits,
 ) -> Steps {
-    let n = program.num_qubits();
     let mut b =
         Builder { n, limits, pending: Vec::new(), steps: Vec::new(), superops: HashMap::new() };
     for (op, noise) in program.ops.iter().zip(noise) {
@@ -207,7 +208,7 @@ mod tests {
         let c =
             Circuit::with_clbits(2, 2).h(0).cx(0, 1).measure(0, 0).x(1).c_if(0, 1).measure(1, 1);
         let p = Program::lower(&c).unwrap();
-        let steps = build(&p, &attach(&p, Some(&m)), Terminal::Measure, FusionLimits::default());
+        let steps = build(&p, &attach(&p, Some(&m)), 2, Terminal::Measure, FusionLimits::default());
         let kinds: Vec<&str> = steps
             .steps
             .iter()

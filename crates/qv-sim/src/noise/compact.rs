@@ -93,7 +93,10 @@ mod tests {
         let mut p = Program::lower(&c).unwrap();
         let mut noise = attach(&p, Some(&m));
         let k = Compaction::of(&p);
-        assert_eq!((k.used(), k.simulated(3), k.simulated(5), k.simulated(0)), (3, Some(0), Some(1), None));
+        assert_eq!(
+            (k.used(), k.simulated(3), k.simulated(5), k.simulated(0)),
+            (3, Some(0), Some(1), None)
+        );
         k.apply(&mut p, &mut noise);
         assert!(matches!(&p.ops[0].kind, Kind::Gate { qubits, .. } if qubits == &[2, 0]));
         assert_eq!(p.deferred, vec![(0, 0), (1, 1)]);

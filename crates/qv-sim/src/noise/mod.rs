@@ -33,8 +33,8 @@ use std::sync::Arc;
 use qv_circuit::StandardGate;
 
 pub(crate) use attach::{attach, Applied, OpNoise};
-pub(crate) use compact::Compaction;
 pub use channel::{pauli_matrix, Channel, COMPLETENESS_TOL, MAX_CHANNEL_QUBITS};
+pub(crate) use compact::Compaction;
 
 /// Why a noise model (or one of its channels) was rejected.
 #[derive(Clone, Debug, PartialEq)]
