@@ -28,15 +28,8 @@ fn symbolic(gate: StandardGate) -> Vec<Expr> {
 fn product(body: &Decomposition, num_qubits: usize, values: &[f64]) -> Matrix {
     let mut m = Matrix::identity(1 << num_qubits);
     for (gate, params, qubits) in &body.ops {
-        assert!(
-            qubits.iter().all(|&q| q < num_qubits),
-            "{}: qubit out of range",
-            gate.name()
-        );
-        let p: Vec<f64> = params
-            .iter()
-            .map(|e| e.eval(values).expect("parameter"))
-            .collect();
+        assert!(qubits.iter().all(|&q| q < num_qubits), "{}: qubit out of range", gate.name());
+        let p: Vec<f64> = params.iter().map(|e| e.eval(values).expect("parameter")).collect();
         m = gate.matrix(&p).embed(qubits, num_qubits).mul(&m);
     }
     let phase = body.global_phase.eval(values).expect("global phase");
@@ -122,20 +115,8 @@ fn bodies_use_smaller_gates_on_distinct_qubits() {
                 gate.name(),
                 g.name()
             );
-            assert_eq!(
-                params.len(),
-                g.num_params(),
-                "{} calls {}",
-                gate.name(),
-                g.name()
-            );
-            assert_eq!(
-                qubits.len(),
-                g.num_qubits(),
-                "{} calls {}",
-                gate.name(),
-                g.name()
-            );
+            assert_eq!(params.len(), g.num_params(), "{} calls {}", gate.name(), g.name());
+            assert_eq!(qubits.len(), g.num_qubits(), "{} calls {}", gate.name(), g.name());
             let distinct: BTreeSet<_> = qubits.iter().collect();
             assert_eq!(
                 distinct.len(),
@@ -164,38 +145,24 @@ fn names_and_aliases_are_unique_and_every_gate_has_help() {
     assert_eq!(StandardGate::all().count(), table().len());
     for def in table() {
         assert!(!def.help.trim().is_empty(), "{} has no help", def.name);
-        assert!(
-            !def.help.contains('\n'),
-            "{} help is more than one line",
-            def.name
-        );
+        assert!(!def.help.contains('\n'), "{} help is more than one line", def.name);
         assert_eq!(def.params.len(), def.gate.num_params());
         for name in std::iter::once(&def.name).chain(def.aliases) {
             assert!(!name.is_empty());
             if let Some(other) = seen.insert(*name, def.name) {
                 panic!("name `{name}` is used by both {other} and {}", def.name);
             }
-            assert_eq!(
-                StandardGate::from_name(name),
-                Some(def.gate),
-                "lookup of `{name}`"
-            );
+            assert_eq!(StandardGate::from_name(name), Some(def.gate), "lookup of `{name}`");
         }
     }
 }
 
 #[test]
 fn matrices_match_qiskit_fixture() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/gate_matrices.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gate_matrices.json");
     let text = std::fs::read_to_string(path).expect("read gate_matrices.json");
     let doc: serde_json::Value = serde_json::from_str(&text).expect("parse gate_matrices.json");
-    assert!(
-        doc["qiskit_version"].is_string(),
-        "fixture does not record the Qiskit version"
-    );
+    assert!(doc["qiskit_version"].is_string(), "fixture does not record the Qiskit version");
     let rows: HashMap<&str, &serde_json::Value> = doc["gates"]
         .as_array()
         .expect("`gates` array")
@@ -203,22 +170,12 @@ fn matrices_match_qiskit_fixture() {
         .map(|g| (g["name"].as_str().expect("gate name"), g))
         .collect();
 
-    let missing: Vec<&str> = StandardGate::all()
-        .map(StandardGate::name)
-        .filter(|n| !rows.contains_key(n))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "fixture lacks gates {missing:?}; rerun gen_gate_matrices.py"
-    );
-    let unknown: Vec<&&str> = rows
-        .keys()
-        .filter(|n| StandardGate::from_name(n).is_none())
-        .collect();
-    assert!(
-        unknown.is_empty(),
-        "fixture has gates not in the table: {unknown:?}"
-    );
+    let missing: Vec<&str> =
+        StandardGate::all().map(StandardGate::name).filter(|n| !rows.contains_key(n)).collect();
+    assert!(missing.is_empty(), "fixture lacks gates {missing:?}; rerun gen_gate_matrices.py");
+    let unknown: Vec<&&str> =
+        rows.keys().filter(|n| StandardGate::from_name(n).is_none()).collect();
+    assert!(unknown.is_empty(), "fixture has gates not in the table: {unknown:?}");
 
     let mut failures = Vec::new();
     for gate in StandardGate::all() {
@@ -227,12 +184,7 @@ fn matrices_match_qiskit_fixture() {
         assert!(!cases.is_empty(), "{}: no cases", gate.name());
         for case in cases {
             let params: Vec<f64> = floats(&case["params"]);
-            assert_eq!(
-                params.len(),
-                gate.num_params(),
-                "{}: parameter count",
-                gate.name()
-            );
+            assert_eq!(params.len(), gate.num_params(), "{}: parameter count", gate.name());
             let want = fixture_matrix(&case["matrix"], 1 << gate.num_qubits(), gate.name());
             let diff = gate.matrix(&params).max_diff(&want);
             if diff > TOL {
@@ -240,19 +192,11 @@ fn matrices_match_qiskit_fixture() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "matrices differ from Qiskit:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "matrices differ from Qiskit:\n{}", failures.join("\n"));
 }
 
 fn floats(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number"))
-        .collect()
+    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
 }
 
 fn fixture_matrix(v: &serde_json::Value, dim: usize, name: &str) -> Matrix {

@@ -29,6 +29,10 @@ pub enum Command {
     Gates(GatesArgs),
     /// Compile a circuit for a device: native gates, coupling map, optimisation (levels 0-3).
     Transpile(TranspileArgs),
+    /// List the built-in device targets, or describe one target (name or JSON file).
+    Targets(TargetsArgs),
+    /// Check that a compiled circuit implements the original, up to global phase and layouts.
+    Equiv(EquivArgs),
 }
 
 /// The circuit to read.
@@ -208,6 +212,37 @@ pub struct TranspileArgs {
     /// Write the compiled OpenQASM 2.0 to this file (the summary still goes to standard output).
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<std::path::PathBuf>,
+}
+
+/// Options of `qv targets`.
+#[derive(Debug, Args)]
+pub struct TargetsArgs {
+    /// Describe this target (a built-in name or a JSON target file) instead of listing them all.
+    #[arg(value_name = "NAME|FILE.json")]
+    pub target: Option<String>,
+    /// Print JSON: the list, or the target in the JSON target format.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `qv equiv`.
+#[derive(Debug, Args)]
+pub struct EquivArgs {
+    /// The original circuit (OpenQASM 2.0; `-` reads standard input).
+    #[arg(value_name = "A.qasm")]
+    pub first: String,
+    /// The compiled circuit to check against it.
+    #[arg(value_name = "B.qasm")]
+    pub second: String,
+    /// Physical qubit of B holding each qubit of A at the start, e.g. `3,0,1` (default: qubit v on v).
+    #[arg(long, value_name = "P0,P1,...")]
+    pub initial_layout: Option<String>,
+    /// Physical qubit of B holding each qubit of A at the end (default: qubit v on v).
+    #[arg(long, value_name = "P0,P1,...")]
+    pub final_layout: Option<String>,
+    /// Print JSON: `{"equivalent", "method", "virtual_qubits", "used_qubits", "max_deviation"}`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `qv gates`.

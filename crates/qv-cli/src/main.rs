@@ -3,10 +3,12 @@
 //! A thin layer over the libraries: [`cli`] declares the command line,
 //! [`input`] reads circuits (`-` is standard input), [`run`] simulates and
 //! prints results, [`expect`] computes expectation values, [`show`] draws,
-//! exports and lists gates, [`transpile`] compiles for a device target, [`output`] formats tables and JSON, and [`error`] maps failures to exit codes (0 success,
+//! exports and lists gates, [`transpile`] compiles for a device target, [`targets`] lists
+//! targets, [`equiv`] checks compiled circuits, [`output`] formats tables and JSON, and [`error`] maps failures to exit codes (0 success,
 //! 2 bad input, 1 internal failure) with the message on stderr.
 
 mod cli;
+mod equiv;
 mod error;
 mod expect;
 mod input;
@@ -14,6 +16,7 @@ mod npy;
 mod output;
 mod run;
 mod show;
+mod targets;
 mod transpile;
 
 use std::process::ExitCode;
@@ -31,6 +34,8 @@ fn main() -> ExitCode {
         Command::Qasm(args) => show::qasm(args),
         Command::Gates(args) => show::gates(args),
         Command::Transpile(args) => transpile::transpile(args),
+        Command::Targets(args) => targets::targets(args),
+        Command::Equiv(args) => equiv::equiv(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,24 +6,27 @@
 //! 1. **init** — flatten custom gates, unroll gates on three or more qubits;
 //!    from level 1 remove identities and cancel adjacent inverses; from
 //!    level 2 also elide swaps into a relabelling, drop diagonal gates before
-//!    measurement, cancel through commutation and resynthesise two-qubit
-//!    blocks that KAK can do with fewer of the target's two-qubit gates.
-//! 2. **layout and routing** — all-to-all targets and circuits without
-//!    two-qubit gates keep the trivial layout. Otherwise level 0 routes from
-//!    the trivial layout; levels 1–3 first look for a perfect layout (VF2,
-//!    level 1 only after the trivial one fails), then fall back to SABRE
-//!    layout and routing with more trials as the level rises.
+//!    measurement and cancel through commutation. From level 1 every
+//!    two-qubit block then becomes one placeholder gate (resynthesised by KAK
+//!    when that needs fewer native gates), so layout and routing see one node
+//!    per interaction, as Qiskit's consolidated `unitary` blocks.
+//! 2. **layout and routing** — when every two-qubit gate already sits on a
+//!    coupling (all-to-all targets, no two-qubit gates, a fitting circuit)
+//!    the trivial layout is kept. Otherwise level 0 routes from the trivial
+//!    layout; levels 1–3 look for a perfect layout (VF2) and fall back to
+//!    SABRE layout and routing, with more effort as the level rises. Levels
+//!    2 and 3 fold routing swaps that only precede measurements into the
+//!    final layout. The blocks are then expanded on their physical pairs.
 //! 3. **translation** — every gate into the target's native gates (KAK for
 //!    two-qubit gates, the target's Euler basis for one-qubit gates), in an
 //!    allowed direction on directed couplings.
 //! 4. **optimisation** — level 1 loops one-qubit resynthesis and inverse
-//!    cancellation to a fixed point; levels 2 and 3 first consolidate
-//!    two-qubit blocks (this is where routed swaps merge with neighbouring
-//!    gates), then loop identity removal, one-qubit resynthesis,
-//!    commutative cancellation and block consolidation, re-translating when
-//!    a pass left non-native gates, until the two-qubit count, size and
-//!    depth stop changing (level 3 keeps the best circuit seen and runs more
-//!    rounds).
+//!    cancellation to a fixed point. Levels 2 and 3 first consolidate
+//!    two-qubit blocks by KAK (this is where routed swaps merge with their
+//!    neighbours), then loop identity removal, one-qubit resynthesis and
+//!    commutative cancellation, re-translating when a pass left non-native
+//!    gates, until the two-qubit count, size and depth stop changing; level 3
+//!    also consolidates blocks in every round and keeps the best circuit seen.
 //!
 //! The result carries the layouts: `initial_layout[v]` / `final_layout[v]`
 //! are the physical qubits of virtual qubit `v` before and after the circuit,
@@ -42,7 +45,7 @@ use crate::passes::consolidate::consolidate_blocks;
 use crate::passes::metrics::{metrics, Metrics};
 use crate::passes::optimize_1q::optimize_1q;
 use crate::passes::{
-    commutative_cancellation, elide_permutations, inverse_cancellation,
+    collapse_blocks, commutative_cancellation, elide_permutations, inverse_cancellation,
     remove_diagonal_before_measure, remove_identity_equivalent, unroll_3q, CommutationChecker,
     Program, RotationGates,
 };
@@ -100,41 +103,36 @@ pub struct TranspileResult {
 
 /// Per-level effort of layout, routing and the optimisation loop.
 struct Effort {
+    /// VF2 candidate checks (0: no perfect-layout search).
     vf2_call_limit: usize,
-    layout_trials: usize,
-    swap_trials: usize,
-    iterations: usize,
+    /// SABRE layout and routing; level 2 uses the routing module's defaults.
+    sabre: SabreLayoutOptions,
+    /// Rounds of the optimisation loop at most.
     max_rounds: usize,
 }
 
-fn effort(level: u8) -> Effort {
+fn effort(level: u8, seed: u64) -> Effort {
+    let base = SabreLayoutOptions::default();
+    let routing = SabreOptions { seed, elide_swaps: false, ..base.routing.clone() };
+    let sabre = |layout_trials: usize, iterations: usize, finalists: usize, swap_trials: usize| {
+        SabreLayoutOptions {
+            layout_trials,
+            iterations,
+            finalists,
+            routing: SabreOptions { trials: swap_trials, ..routing.clone() },
+        }
+    };
     match level {
-        0 => Effort {
-            vf2_call_limit: 0,
-            layout_trials: 1,
-            swap_trials: 1,
-            iterations: 0,
-            max_rounds: 0,
-        },
-        1 => Effort {
-            vf2_call_limit: 50_000,
-            layout_trials: 5,
-            swap_trials: 5,
-            iterations: 2,
-            max_rounds: 10,
-        },
+        0 => Effort { vf2_call_limit: 0, sabre: sabre(1, 0, 1, 1), max_rounds: 0 },
+        1 => Effort { vf2_call_limit: 50_000, sabre: sabre(5, 2, 2, 5), max_rounds: 10 },
         2 => Effort {
             vf2_call_limit: 5_000_000,
-            layout_trials: 20,
-            swap_trials: 20,
-            iterations: 2,
+            sabre: SabreLayoutOptions { routing, ..base },
             max_rounds: 20,
         },
         _ => Effort {
             vf2_call_limit: 30_000_000,
-            layout_trials: 20,
-            swap_trials: 20,
-            iterations: 4,
+            sabre: sabre(base.layout_trials, 4, base.finalists, base.routing.trials),
             max_rounds: 30,
         },
     }
@@ -156,24 +154,22 @@ pub fn transpile(
     target.check_width(circuit.num_qubits())?;
     let native = NativeGates::of(target)?;
     let level = options.level;
-    let effort = effort(level);
+    let effort = effort(level, options.seed);
 
     let mut program = Program::from_circuit(circuit)?;
     unroll_3q(&mut program)?;
     check_two_qubit_support(&program, target)?;
-    let t0 = Instant::now();
-    let permutation = init_stage(&mut program, level, &native)?;
-    let t1 = Instant::now();
-    let placed = place(&program, circuit, target, level, &effort, options.seed)?;
-    let t2 = Instant::now();
+    let permutation = init_stage(&mut program, level)?;
+    // From level 1 on, each two-qubit block is one node for layout and routing.
+    let blocks = if level >= 1 { Some(collapse_blocks(&mut program, &native)?) } else { None };
+
+    let placed = place(&program, circuit, target, level, &effort)?;
     let mut physical = placed.program;
-    basis_translation(&mut physical, &native)?;
-    let t3 = Instant::now();
-    optimize_stage(&mut physical, level, &native, effort.max_rounds)?;
-    let t4 = Instant::now();
-    if std::env::var_os("QV_TRACE").is_some() {
-        eprintln!("TRACE init {:?} place {:?} translate {:?} optimize {:?}", t1-t0, t2-t1, t3-t2, t4-t3);
+    if let Some(blocks) = &blocks {
+        blocks.expand(&mut physical)?;
     }
+    basis_translation(&mut physical, &native)?;
+    optimize_stage(&mut physical, level, &native, effort.max_rounds)?;
 
     let final_layout: Vec<usize> = permutation.iter().map(|&w| placed.final_layout[w]).collect();
     let template = routing_template(circuit, target.num_qubits())?;
@@ -213,11 +209,7 @@ fn check_two_qubit_support(program: &Program, target: &Target) -> Result<(), Com
 
 /// The init stage; returns the elided permutation (`perm[v]` = wire that
 /// holds virtual qubit `v` at the end).
-fn init_stage(
-    program: &mut Program,
-    level: u8,
-    native: &NativeGates,
-) -> Result<Vec<usize>, CompileError> {
+fn init_stage(program: &mut Program, level: u8) -> Result<Vec<usize>, CompileError> {
     let identity: Vec<usize> = (0..program.num_qubits).collect();
     if level == 0 {
         return Ok(identity);
@@ -233,7 +225,6 @@ fn init_stage(
     inverse_cancellation(program);
     let mut checker = CommutationChecker::new();
     commutative_cancellation(program, &RotationGates::default(), &mut checker);
-    consolidate_blocks(program, native)?;
     Ok(perm)
 }
 
@@ -254,7 +245,6 @@ fn place(
     target: &Target,
     level: u8,
     effort: &Effort,
-    seed: u64,
 ) -> Result<Placed, CompileError> {
     let n = program.num_qubits;
     let coupling = target.coupling_map();
@@ -274,21 +264,11 @@ fn place(
             return Ok(apply_layout(program, &found, "vf2"));
         }
     }
-    let routing_opts = SabreOptions {
-        seed,
-        trials: effort.swap_trials,
-        elide_swaps: false,
-        ..SabreOptions::default()
-    };
     let (routed, method) = if level == 0 {
-        (routing::route_sabre(&virtual_circuit, target, &trivial, &routing_opts)?, "trivial")
+        let opts = &effort.sabre.routing;
+        (routing::route_sabre(&virtual_circuit, target, &trivial, opts)?, "trivial")
     } else {
-        let opts = SabreLayoutOptions {
-            layout_trials: effort.layout_trials,
-            iterations: effort.iterations,
-            routing: routing_opts,
-        };
-        (layout::sabre_layout_and_route(&virtual_circuit, target, &opts)?, "sabre")
+        (layout::sabre_layout_and_route(&virtual_circuit, target, &effort.sabre)?, "sabre")
     };
     let (circuit, final_layout) = if level >= 2 {
         routing::remove_trailing_swaps(&routed.circuit, &routed.final_layout)?
@@ -365,24 +345,26 @@ fn optimize_stage(
     let mut checker = CommutationChecker::new();
     consolidate_blocks(program, native)?;
     retranslate(program, native)?;
-    let mut best = (score(program), program.clone());
+    let mut best = (level == 3).then(|| (score(program), program.clone()));
     for _ in 0..max_rounds {
         remove_identity_equivalent(program);
         optimize_1q(program, native);
         commutative_cancellation(program, &gates, &mut checker);
-        consolidate_blocks(program, native)?;
+        if level == 3 {
+            consolidate_blocks(program, native)?;
+        }
         retranslate(program, native)?;
         let now = score(program);
-        if level == 3 && now < best.0 {
-            best = (now, program.clone());
+        if let Some(b) = best.as_mut().filter(|b| now < b.0) {
+            *b = (now, program.clone());
         }
         if now == last {
             break;
         }
         last = now;
     }
-    if level == 3 && best.0 < score(program) {
-        *program = best.1;
+    if let Some((_, p)) = best.filter(|b| b.0 < score(program)) {
+        *program = p;
     }
     Ok(())
 }

@@ -16,8 +16,12 @@ fn target(spec: &str) -> Target {
 
 fn star(n: usize) -> Target {
     let edges: Vec<_> = (1..n).map(|i| (0, i)).collect();
-    Target::new("star", &[StandardGate::Cx, StandardGate::U], CouplingMap::new(n, &edges, false).unwrap())
-        .unwrap()
+    Target::new(
+        "star",
+        &[StandardGate::Cx, StandardGate::U],
+        CouplingMap::new(n, &edges, false).unwrap(),
+    )
+    .unwrap()
 }
 
 fn quick() -> SabreOptions {
@@ -67,7 +71,8 @@ fn larger_circuits_match_on_product_states() {
     for (name, n, seed) in [("ibm_heron", 14, 7u64), ("grid:4x4", 14, 8), ("line:16", 12, 9)] {
         let t = target(name);
         let c = random_circuit(n, 160, seed);
-        let r = sabre_layout_and_route(&c, &t, &SabreLayoutOptions::default()).unwrap();
+        let opts = SabreLayoutOptions { layout_trials: 4, ..SabreLayoutOptions::default() };
+        let r = sabre_layout_and_route(&c, &t, &opts).unwrap();
         assert_on_edges(&r.circuit, &t);
         assert_equivalent(&c, &r, seed);
     }
@@ -220,7 +225,9 @@ fn bad_input_gets_clear_errors() {
     );
     let toffoli = Circuit::new(3).ccx(0, 1, 2);
     assert_eq!(
-        route_sabre(&toffoli, &t, &Layout::trivial(3, 3).unwrap(), &quick()).unwrap_err().to_string(),
+        route_sabre(&toffoli, &t, &Layout::trivial(3, 3).unwrap(), &quick())
+            .unwrap_err()
+            .to_string(),
         "cannot route the circuit: gate `ccx` acts on 3 qubits; unroll it into one- and two-qubit \
          gates before layout and routing"
     );

@@ -47,7 +47,9 @@ fn max_len(basis: EulerBasis) -> usize {
     match basis {
         EulerBasis::U3 | EulerBasis::U | EulerBasis::U321 | EulerBasis::PhasedXz => 1,
         EulerBasis::Rr => 2,
-        EulerBasis::Zyz | EulerBasis::Zxz | EulerBasis::Xyx | EulerBasis::Xzx | EulerBasis::Gpi => 3,
+        EulerBasis::Zyz | EulerBasis::Zxz | EulerBasis::Xyx | EulerBasis::Xzx | EulerBasis::Gpi => {
+            3
+        }
         EulerBasis::Psx | EulerBasis::Zsx | EulerBasis::Zsxx => 5,
     }
 }
@@ -58,7 +60,8 @@ fn angle() -> impl Strategy<Value = f64> {
     prop_oneof![
         -4.0 * PI..4.0 * PI,
         prop::sample::select(vec![0.0, PI / 2.0, -PI / 2.0, PI, -PI, 2.0 * PI, 3.0 * PI / 2.0]),
-        (prop::sample::select(vec![0.0, PI / 2.0, PI, -PI]), -1e-13..1e-13f64).prop_map(|(a, e)| a + e),
+        (prop::sample::select(vec![0.0, PI / 2.0, PI, -PI]), -1e-13..1e-13f64)
+            .prop_map(|(a, e)| a + e),
     ]
 }
 
@@ -121,7 +124,12 @@ fn never_longer_than_qiskit() {
     for (basis, counts) in qiskit {
         for ((name, m), want) in gates.iter().zip(counts) {
             let s = check(m, basis);
-            assert!(s.ops.len() <= want, "{basis} {name}: {} gates > Qiskit's {want}: {:?}", s.ops.len(), s.ops);
+            assert!(
+                s.ops.len() <= want,
+                "{basis} {name}: {} gates > Qiskit's {want}: {:?}",
+                s.ops.len(),
+                s.ops
+            );
         }
     }
 }
@@ -164,7 +172,8 @@ fn zsx_forms_match_ibm_conventions() {
 fn bad_input_is_an_error() {
     let e = synthesize_1q(&Matrix::identity(4), EulerBasis::Zsx).unwrap_err();
     assert_eq!(e.to_string(), "synthesis failed: one-qubit synthesis needs a 2×2 matrix, got 4×4");
-    let e = synthesize_1q(&Matrix::identity(2).scale(C64::new(2.0, 0.0)), EulerBasis::U3).unwrap_err();
+    let e =
+        synthesize_1q(&Matrix::identity(2).scale(C64::new(2.0, 0.0)), EulerBasis::U3).unwrap_err();
     assert_eq!(e.to_string(), "synthesis failed: one-qubit synthesis input is not unitary");
     let mut nan = Matrix::identity(2);
     nan.set(0, 0, C64::new(f64::NAN, 0.0));
@@ -183,6 +192,10 @@ fn bases_are_chosen_from_native_sets() {
     assert_eq!(EulerBasis::for_gates(&[G::H, G::Cx]), None);
     for b in EulerBasis::ALL {
         assert_eq!(EulerBasis::from_name(b.name()), Some(b));
-        assert_eq!(EulerBasis::for_gates(b.gates()).map(|x| x.gates().iter().all(|g| b.gates().contains(g))), Some(true));
+        assert_eq!(
+            EulerBasis::for_gates(b.gates())
+                .map(|x| x.gates().iter().all(|g| b.gates().contains(g))),
+            Some(true)
+        );
     }
 }

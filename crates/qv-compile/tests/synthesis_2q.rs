@@ -176,19 +176,20 @@ fn chamber() -> impl Strategy<Value = [f64; 3]> {
         [FRAC_PI_4, FRAC_PI_8, FRAC_PI_8],
     ]);
     let faces = (0.0..FRAC_PI_4, 0.0..1.0f64, 0usize..6).prop_map(|(a, s, face)| match face {
-        0 => [a, a * s, 0.0],         // c = 0: two CX / two iSWAP
-        1 => [a, 0.0, 0.0],           // controlled rotations
+        0 => [a, a * s, 0.0],             // c = 0: two CX / two iSWAP
+        1 => [a, 0.0, 0.0],               // controlled rotations
         2 => [a, a, a * (2.0 * s - 1.0)], // a = b: one fsim
-        3 => [a, a * s, a * s],       // b = c
-        4 => [FRAC_PI_4, a, a * s],   // a = π/4 face
+        3 => [a, a * s, a * s],           // b = c
+        4 => [FRAC_PI_4, a, a * s],       // a = π/4 face
         _ => {
             // Just outside a ≥ b + |c| (three √iSWAPs), inside the chamber.
             let b = a * (0.5 + 0.5 * s);
             [a, b, -b.min(a - b + 1e-3)]
         }
     });
-    let jitter = (prop_oneof![special.clone(), faces.clone()], prop::array::uniform3(-1e-13..1e-13f64))
-        .prop_map(|(w, e)| [w[0] + e[0], w[1] + e[1], w[2] + e[2]]);
+    let jitter =
+        (prop_oneof![special.clone(), faces.clone()], prop::array::uniform3(-1e-13..1e-13f64))
+            .prop_map(|(w, e)| [w[0] + e[0], w[1] + e[1], w[2] + e[2]]);
     prop_oneof![2 => generic, 2 => special, 2 => faces, 1 => jitter]
 }
 
@@ -262,7 +263,8 @@ fn named_gates_use_the_minimal_count() {
         ("cu", G::Cu.matrix(&[0.3, 1.1, -0.4, 0.2]), [2, 2, 2, 1, 1, 2]),
     ];
     for (name, m, want) in cases {
-        let got: Vec<usize> = [&cx, &iswap, &sqrt, &ms, &fsim, &ecr].iter().map(|b| check(&m, b, false)).collect();
+        let got: Vec<usize> =
+            [&cx, &iswap, &sqrt, &ms, &fsim, &ecr].iter().map(|b| check(&m, b, false)).collect();
         assert_eq!(got, want, "{name}");
     }
 }
@@ -289,15 +291,24 @@ fn matches_qiskit_fixture() {
             .map(|z| C64::new(z[0].as_f64().unwrap(), z[1].as_f64().unwrap()))
             .collect();
         let m = Matrix::from_vec(4, data);
-        let want: Vec<f64> = row["weyl"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let want: Vec<f64> =
+            row["weyl"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
         let got = weyl_coordinates(&m).expect("coordinates");
         for k in 0..3 {
             // On the face a = π/4 the sign of c is a convention.
-            let (x, y) = if k == 2 && near(got[0], FRAC_PI_4) { (got[k].abs(), want[k].abs()) } else { (got[k], want[k]) };
+            let (x, y) = if k == 2 && near(got[0], FRAC_PI_4) {
+                (got[k].abs(), want[k].abs())
+            } else {
+                (got[k], want[k])
+            };
             assert!((x - y).abs() < 1e-9, "{name}: {got:?} vs Qiskit {want:?}");
         }
         assert_eq!(check(&m, &cx, false) as u64, row["num_cx"].as_u64().unwrap(), "{name}: cx");
-        assert_eq!(check(&m, &iswap, false) as u64, row["num_iswap"].as_u64().unwrap(), "{name}: iswap");
+        assert_eq!(
+            check(&m, &iswap, false) as u64,
+            row["num_iswap"].as_u64().unwrap(),
+            "{name}: iswap"
+        );
         seen.insert(name.to_string(), ());
     }
     assert!(seen.contains_key("swap") && seen.contains_key("sqrt_iswap"));
@@ -345,10 +356,19 @@ fn near_degenerate_classes_stay_exact() {
 
 #[test]
 fn basis_selection_and_errors() {
-    assert_eq!(TwoQubitBasis::for_gates(&[G::Ecr, G::Rz, G::Sx, G::X]).map(|b| (b.gate(), b.euler())), Some((G::Ecr, EulerBasis::Zsxx)));
+    assert_eq!(
+        TwoQubitBasis::for_gates(&[G::Ecr, G::Rz, G::Sx, G::X]).map(|b| (b.gate(), b.euler())),
+        Some((G::Ecr, EulerBasis::Zsxx))
+    );
     assert_eq!(TwoQubitBasis::for_gates(&[G::Gpi, G::Gpi2, G::Ms]).map(|b| b.gate()), Some(G::Ms));
-    assert_eq!(TwoQubitBasis::for_gates(&[G::Rx, G::Rz, G::Iswap]).map(|b| b.gate()), Some(G::Iswap));
-    assert_eq!(TwoQubitBasis::for_gates(&[G::SqrtIswap, G::PhasedXZ]).map(|b| b.gate()), Some(G::SqrtIswap));
+    assert_eq!(
+        TwoQubitBasis::for_gates(&[G::Rx, G::Rz, G::Iswap]).map(|b| b.gate()),
+        Some(G::Iswap)
+    );
+    assert_eq!(
+        TwoQubitBasis::for_gates(&[G::SqrtIswap, G::PhasedXZ]).map(|b| b.gate()),
+        Some(G::SqrtIswap)
+    );
     assert!(TwoQubitBasis::for_gates(&[G::Rz, G::Sx]).is_none());
     assert!(TwoQubitBasis::for_gates(&[G::Cx, G::H]).is_none());
 
@@ -368,7 +388,10 @@ fn basis_selection_and_errors() {
     let e = synthesize_2q(&Matrix::identity(2), &cx).unwrap_err();
     assert_eq!(e.to_string(), "synthesis failed: two-qubit synthesis needs a 4×4 matrix, got 2×2");
     let e = synthesize_2q(&Matrix::identity(4).scale(C64::new(1.5, 0.0)), &cx).unwrap_err();
-    assert_eq!(e.to_string(), "synthesis failed: two-qubit synthesis into `cx`: the input matrix is not unitary");
+    assert_eq!(
+        e.to_string(),
+        "synthesis failed: two-qubit synthesis into `cx`: the input matrix is not unitary"
+    );
     let mut nan = Matrix::identity(4);
     nan.set(1, 2, C64::new(f64::NAN, 0.0));
     assert!(synthesize_2q(&nan, &cx).is_err());

@@ -91,11 +91,11 @@ fn small_random_circuits_are_equivalent_at_every_level_on_every_target() {
     let gates = table_gates(3);
     for target in builtin_targets() {
         for level in 0..=3u8 {
-            for case in 0..4u64 {
+            for case in 0..6u64 {
                 let seed = 100 * u64::from(level) + case;
                 let mut r = rng(seed ^ target.num_qubits() as u64);
-                let n = r.gen_range(2..=4.min(target.num_qubits()));
-                let c = random_circuit(&mut r, n, 12, &gates);
+                let n = r.gen_range(2..=5.min(target.num_qubits()));
+                let c = random_circuit(&mut r, n, 16, &gates);
                 let what = format!("{} level {level} case {case}", target.name());
                 let result = compile(&c, &target, level, seed);
                 assert_native(&result, &target, &what);

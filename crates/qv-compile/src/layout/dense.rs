@@ -1,11 +1,12 @@
 //! Dense layout: put the circuit on the most densely coupled region.
 //!
-//! For every physical qubit, a breadth-first search collects the nearest
-//! `n` qubits; the region with the most couplings inside wins (lower summed
-//! error rates break ties when the target has them). Virtual qubits are then
-//! placed greedily, most-interacting first, each on the free region qubit
-//! that minimises the gate-count-weighted distance to its already placed
-//! partners.
+//! From every physical qubit a region of `n` qubits grows greedily (the
+//! neighbour with the most couplings into it first); the region with the most
+//! internal couplings wins, lower summed error rates breaking ties when the
+//! target has them. Virtual qubits are then placed greedily, most-interacting
+//! first, each on the free region qubit that minimises the gate-count-weighted
+//! distance to its placed partners; small regions try every qubit as the
+//! first placement and keep the cheapest.
 
 use qv_circuit::Circuit;
 
@@ -38,14 +39,48 @@ pub(crate) fn dense_from_interactions(
     for &p in &region {
         in_region[p] = true;
     }
-    let region_degree = |p: usize| {
-        map.neighbors(p).iter().filter(|&&q| in_region[q as usize]).count()
-    };
+    // The first (busiest) virtual qubit goes on the region's best-connected
+    // qubit; on small regions every anchor is tried and the cheapest
+    // placement kept, which lets chains start at a path's end.
+    let region_degree =
+        |p: usize| map.neighbors(p).iter().filter(|&&q| in_region[q as usize]).count();
+    let mut anchors: Vec<usize> = region.clone();
+    anchors.sort_by_key(|&p| (std::cmp::Reverse(region_degree(p)), p));
+    anchors.truncate(if n <= MAX_ANCHORED { anchors.len() } else { 1 });
+    let mut best: Option<(usize, Vec<usize>)> = None;
+    for &anchor in &anchors {
+        let (cost, physical) = place(graph, target, &region, &in_region, anchor);
+        if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+            best = Some((cost, physical));
+        }
+    }
+    let physical = best.map(|(_, p)| p).unwrap_or_default();
+    Layout::from_physical(&physical, map.num_qubits())
+}
+
+/// Regions up to this size try every qubit as the first placement.
+const MAX_ANCHORED: usize = 64;
+
+/// Greedy placement from `anchor`: each next virtual qubit (most gates with
+/// placed ones, then most partners) goes on the free region qubit that
+/// minimises the gate-count-weighted distance to its placed partners.
+/// Returns the total weighted distance and the placement.
+fn place(
+    graph: &Interactions,
+    target: &Target,
+    region: &[usize],
+    in_region: &[bool],
+    anchor: usize,
+) -> (usize, Vec<usize>) {
+    let n = graph.num_qubits();
+    let map = target.coupling_map();
+    let region_degree =
+        |p: usize| map.neighbors(p).iter().filter(|&&q| in_region[q as usize]).count();
     let mut placed: Vec<Option<usize>> = vec![None; n];
     let mut taken = vec![false; map.num_qubits()];
     let mut weight_to_placed = vec![0usize; n];
-    for _ in 0..n {
-        // Next virtual qubit: most gates with placed ones, then most partners.
+    let mut total = 0;
+    for step in 0..n {
         let v = (0..n)
             .filter(|&v| placed[v].is_none())
             .max_by_key(|&v| (weight_to_placed[v], graph.degree(v), std::cmp::Reverse(v)))
@@ -59,20 +94,24 @@ pub(crate) fn dense_from_interactions(
                 })
                 .sum()
         };
-        let p = region
-            .iter()
-            .copied()
-            .filter(|&p| !taken[p])
-            .min_by_key(|&p| (cost(p), std::cmp::Reverse(region_degree(p)), p))
-            .unwrap_or(region[0]);
+        let p = if step == 0 {
+            anchor
+        } else {
+            region
+                .iter()
+                .copied()
+                .filter(|&p| !taken[p])
+                .min_by_key(|&p| (cost(p), std::cmp::Reverse(region_degree(p)), p))
+                .unwrap_or(anchor)
+        };
+        total += cost(p);
         placed[v] = Some(p);
         taken[p] = true;
         for &(w, count) in graph.neighbors(v) {
             weight_to_placed[w] += count;
         }
     }
-    let physical: Vec<usize> = placed.iter().map(|p| p.unwrap_or(0)).collect();
-    Layout::from_physical(&physical, map.num_qubits())
+    (total, placed.iter().map(|p| p.unwrap_or(0)).collect())
 }
 
 /// The region of `n` qubits with the most internal couplings (then the

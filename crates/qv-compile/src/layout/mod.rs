@@ -20,8 +20,8 @@ mod starts;
 mod vf2;
 
 pub use dense::dense_layout;
-pub use interactions::Interactions;
 pub(crate) use interactions::check_routable as interactions_check;
+pub use interactions::Interactions;
 pub use sabre::{sabre_layout, sabre_layout_and_route, SabreLayoutOptions};
 pub use vf2::{vf2_layout, Vf2Options};
 
@@ -74,10 +74,9 @@ impl Layout {
             }
             p2v[p] = v as u32;
         }
-        let mut next = physical.len() as u32;
-        for slot in p2v.iter_mut().filter(|s| **s == NONE) {
+        let free = p2v.iter_mut().filter(|s| **s == NONE);
+        for (next, slot) in (physical.len() as u32..).zip(free) {
             *slot = next;
-            next += 1;
         }
         Ok(Self::from_p2v(physical.len(), p2v))
     }

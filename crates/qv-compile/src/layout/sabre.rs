@@ -22,8 +22,8 @@ use crate::error::CompileError;
 use crate::routing::dag::RoutingDag;
 use crate::routing::sabre::Router;
 use crate::routing::{
-    check_components, float_distances, run_trials, Prepared, Problem, RoutedCircuit,
-    SabreOptions, TrialResult,
+    check_components, float_distances, run_trials, Lookahead, Prepared, Problem, RoutedCircuit,
+    SabreHeuristic, SabreOptions, TrialResult,
 };
 use crate::target::Target;
 
@@ -39,6 +39,9 @@ pub struct SabreLayoutOptions {
     pub layout_trials: usize,
     /// Forward-backward routing passes per starting placement.
     pub iterations: usize,
+    /// Layout trials (best by a first routing) that get all `routing.trials`
+    /// swap trials; 0 gives them to every layout trial.
+    pub finalists: usize,
     /// Routing of the final forward pass: seed, swap trials, heuristic,
     /// parallelism and swap elision.
     pub routing: SabreOptions,
@@ -46,7 +49,12 @@ pub struct SabreLayoutOptions {
 
 impl Default for SabreLayoutOptions {
     fn default() -> Self {
-        SabreLayoutOptions { layout_trials: 20, iterations: 2, routing: SabreOptions::default() }
+        SabreLayoutOptions {
+            layout_trials: 20,
+            iterations: 2,
+            finalists: 6,
+            routing: SabreOptions::default(),
+        }
     }
 }
 
@@ -80,10 +88,12 @@ pub fn sabre_layout_and_route(
     let n_phys = target.num_qubits();
     let n = c.num_qubits();
 
+    let portfolio = heuristic_portfolio(&opts.routing.heuristic);
     let num_trials = opts.layout_trials.max(1) + EXTRA_STARTS;
     let mut master = ChaCha8Rng::seed_from_u64(opts.routing.seed);
     let seeds: Vec<u64> = (0..num_trials).map(|_| master.gen()).collect();
-    let trial = |(index, &seed): (usize, &u64)| -> Result<(usize, usize, Layout, TrialResult), CompileError> {
+    // Stage 1: every start gets its forward-backward passes and one forward routing.
+    let explore = |(index, &seed): (usize, &u64)| -> Result<Candidate, CompileError> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let start = match index {
             0 => dense_from_interactions(&graph, target).ok(),
@@ -100,27 +110,84 @@ pub fn sabre_layout_and_route(
         };
         check_components(&forward, coupling, &layout)?;
         let routing_seed: u64 = rng.gen();
-        let h = &opts.routing.heuristic;
+        let h = &portfolio[index % portfolio.len()];
         let mut fwd_router = Router::new(&fwd, h);
         let mut bwd_router = Router::new(&bwd, h);
         for _ in 0..opts.iterations {
             layout = fwd_router.run(&layout, routing_seed, false)?.final_layout;
             layout = bwd_router.run(&layout, routing_seed, false)?.final_layout;
         }
-        let routed =
-            run_trials(&fwd, &layout, h, routing_seed, opts.routing.trials, opts.routing.parallel)?;
-        if std::env::var("QV_DEBUG").is_ok() { eprintln!("trial {index}: {}", routed.num_swaps); }
-        Ok((routed.num_swaps, index, layout, routed))
+        let routed = fwd_router.run(&layout, routing_seed, true)?;
+        Ok(Candidate { index, layout, routed, routing_seed })
     };
-    let results: Vec<_> = if opts.routing.parallel && seeds.len() > 1 {
-        seeds.par_iter().enumerate().map(trial).collect::<Result<_, _>>()?
+    let mut candidates: Vec<Candidate> = if opts.routing.parallel && seeds.len() > 1 {
+        seeds.par_iter().enumerate().map(explore).collect::<Result<_, _>>()?
     } else {
-        seeds.iter().enumerate().map(trial).collect::<Result<_, _>>()?
+        seeds.iter().enumerate().map(explore).collect::<Result<_, _>>()?
     };
-    let (_, _, layout, routed) = results
+    // Stage 2: the most promising layouts get the remaining swap trials.
+    candidates.sort_by_key(|c| (c.routed.cost, c.routed.num_swaps, c.index));
+    let finalists = match opts.finalists {
+        0 => candidates.len(),
+        k => k.min(candidates.len()),
+    };
+    candidates.truncate(finalists);
+    let extra_trials = opts.routing.trials.saturating_sub(1);
+    let refine = |mut c: Candidate| -> Result<Candidate, CompileError> {
+        if extra_trials > 0 {
+            let h = &portfolio[c.index % portfolio.len()];
+            let seed = c.routing_seed ^ 0x9E37_79B9_7F4A_7C15;
+            let r = run_trials(&fwd, &c.layout, h, seed, extra_trials, opts.routing.parallel)?;
+            if (r.cost, r.num_swaps) < (c.routed.cost, c.routed.num_swaps) {
+                c.routed = r;
+            }
+        }
+        Ok(c)
+    };
+    let refined: Vec<Candidate> = if opts.routing.parallel && candidates.len() > 1 {
+        candidates.into_par_iter().map(refine).collect::<Result<_, _>>()?
+    } else {
+        candidates.into_iter().map(refine).collect::<Result<_, _>>()?
+    };
+    let best = refined
         .into_iter()
-        .min_by_key(|(swaps, index, _, _)| (*swaps, *index))
+        .min_by_key(|c| (c.routed.cost, c.routed.num_swaps, c.index))
         .ok_or_else(|| CompileError::Routing("no layout trial ran".into()))?;
-    prepared.finish(&forward, routed, layout, target.num_qubits())
+    prepared.finish(&forward, best.routed, best.layout, target.num_qubits())
 }
 
+/// A layout trial's outcome: its initial layout and best routing so far.
+struct Candidate {
+    index: usize,
+    layout: Layout,
+    routed: TrialResult,
+    routing_seed: u64,
+}
+
+/// Variants of the heuristic spread over the layout trials: the given
+/// lookahead, half and twice as far, and the next-layer lookahead, each with
+/// and without a preference for swaps that merge into the block of the gate
+/// just routed. Circuits differ in how far ahead it pays to look (QFT-like
+/// chains prefer less, dense random layers more) and in how much merging
+/// pays; the best of a varied set of trials beats more trials of one kind.
+fn heuristic_portfolio(base: &SabreHeuristic) -> Vec<SabreHeuristic> {
+    let bonus = if base.merge_bonus > 0.0 { base.merge_bonus } else { 0.5 };
+    let lookaheads = match base.lookahead {
+        Lookahead::Gates { size, weight } => vec![
+            base.lookahead,
+            Lookahead::Gates { size: size / 2, weight },
+            Lookahead::Gates { size: size * 2, weight },
+            Lookahead::Layer { weight },
+        ],
+        Lookahead::Layer { weight } => {
+            vec![base.lookahead, Lookahead::Gates { size: 20, weight }]
+        }
+    };
+    let mut out = Vec::with_capacity(2 * lookaheads.len());
+    for merge_bonus in [base.merge_bonus, bonus] {
+        for &lookahead in &lookaheads {
+            out.push(SabreHeuristic { lookahead, merge_bonus, ..base.clone() });
+        }
+    }
+    out
+}

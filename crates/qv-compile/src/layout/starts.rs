@@ -15,7 +15,10 @@ use crate::target::{CouplingMap, Target};
 
 /// Physical qubits eligible for interacting virtual qubits: all of them on
 /// a connected map, else the largest connected part (which must fit them).
-pub(crate) fn placement_region(graph: &Interactions, target: &Target) -> Result<Vec<usize>, CompileError> {
+pub(crate) fn placement_region(
+    graph: &Interactions,
+    target: &Target,
+) -> Result<Vec<usize>, CompileError> {
     let map = target.coupling_map();
     let n_phys = map.num_qubits();
     if map.num_components() == 1 {

@@ -18,8 +18,10 @@
 
 use qv_circuit::{Circuit, Matrix, StandardGate};
 
-use super::program::{identity_phase, round_trip, Op, OpKind, Program};
+use super::program::{identity_phase, identity_phase_array, round_trip, Op, OpKind, Program};
 use crate::error::CompileError;
+use crate::synthesis::linalg::{mul2, mul4, to_mat4};
+use crate::synthesis::one_qubit::gate_mat2;
 
 /// How two adjacent gates on the same qubits combine.
 enum Combined {
@@ -52,17 +54,39 @@ fn aligned_matrix(a: &Op, b: &Op) -> Option<Matrix> {
     Some(b.matrix().embed(&targets, a.qubits.len()))
 }
 
+/// The phase `φ` when `b·a = e^{iφ}·I` (both on the same qubits).
+fn product_identity_phase(a: &Op, b: &Op) -> Option<f64> {
+    let (ga, gb) = (a.standard_gate()?, b.standard_gate()?);
+    match a.qubits.len() {
+        1 => identity_phase_array(&mul2(&gate_mat2(gb, &b.params), &gate_mat2(ga, &a.params))),
+        2 => {
+            let ma = to_mat4(&a.matrix())?;
+            let mut mb = to_mat4(&b.matrix())?;
+            if a.qubits != b.qubits {
+                let perm = [0, 2, 1, 3];
+                mb = std::array::from_fn(|r| std::array::from_fn(|c| mb[perm[r]][perm[c]]));
+            }
+            identity_phase_array(&mul4(&mb, &ma))
+        }
+        _ => identity_phase(&aligned_matrix(a, b)?.mul(&a.matrix())),
+    }
+}
+
 fn combine(a: &Op, b: &Op) -> Option<Combined> {
     let (ga, gb) = (a.free_gate()?, b.free_gate()?);
     if ga == gb && is_additive_rotation(ga) && (a.qubits == b.qubits || is_symmetric_rotation(ga)) {
         let merged = Op::gate(ga, vec![a.params[0] + b.params[0]], a.qubits.clone());
-        return Some(match identity_phase(&merged.matrix()) {
+        let phase = if merged.qubits.len() == 1 {
+            identity_phase_array(&gate_mat2(ga, &merged.params))
+        } else {
+            identity_phase(&merged.matrix())
+        };
+        return Some(match phase {
             Some(phase) => Combined::Cancel(phase),
             None => Combined::Merge(merged),
         });
     }
-    let product = aligned_matrix(a, b)?.mul(&a.matrix());
-    identity_phase(&product).map(Combined::Cancel)
+    product_identity_phase(a, b).map(Combined::Cancel)
 }
 
 /// Cancels and merges adjacent gates (see the module docs).

@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use qv_circuit::{Matrix, StandardGate};
+use qv_circuit::{Matrix, StandardGate, C64};
 
 use super::program::{Op, Program, Wires};
 
@@ -50,6 +50,8 @@ pub fn axis(gate: StandardGate, arg: usize) -> Axis {
         Cx | Crx | Csx => [Axis::Z, Axis::X][arg.min(1)],
         Cy | Cry => [Axis::Z, Axis::Y][arg.min(1)],
         Rzx => [Axis::Z, Axis::X][arg.min(1)],
+        // ECR = (IX − XY)/√2 (Qiskit's labels, qubit 1 first): X-type on its second qubit.
+        Ecr => [Axis::General, Axis::X][arg.min(1)],
         Ch | Cu | Cu3 => [Axis::Z, Axis::General][arg.min(1)],
         Cswap => [Axis::Z, Axis::General, Axis::General][arg.min(2)],
         Ccx => [Axis::Z, Axis::Z, Axis::X][arg.min(2)],
@@ -59,15 +61,23 @@ pub fn axis(gate: StandardGate, arg: usize) -> Axis {
     }
 }
 
-/// Cache key of a parameter-free gate pair: gates and the positions of
-/// `b`'s qubits among the union (`a`'s qubits are `0..k`).
-type PairKey = (StandardGate, StandardGate, Vec<u8>, u8);
+/// Cache key of a gate pair: gates, parameter bits, and the positions of
+/// `b`'s qubits among the union (`a`'s qubits come first), packed.
+type PairKey = (StandardGate, StandardGate, [u64; 3], [u64; 3], u32);
+
+/// The largest union of qubits compared with fixed-size matrices.
+const SMALL_QUBITS: usize = 3;
+const SMALL_DIM: usize = 1 << SMALL_QUBITS;
+type Small = [[C64; SMALL_DIM]; SMALL_DIM];
 
 /// Decides whether gates commute, caching matrix comparisons.
 #[derive(Debug, Default)]
 pub struct CommutationChecker {
     cache: HashMap<PairKey, bool>,
 }
+
+/// Most cached pairs kept; the cache is cleared when it grows past this.
+const CACHE_LIMIT: usize = 100_000;
 
 /// Unions of more qubits than this are not compared by matrix (the gates
 /// are then treated as not commuting).
@@ -110,21 +120,83 @@ impl CommutationChecker {
         }
         let b_pos: Vec<usize> =
             b.qubits.iter().map(|q| union.iter().position(|x| x == q).unwrap_or(0)).collect();
-        let cacheable = a.params.is_empty() && b.params.is_empty();
-        let key = cacheable
-            .then(|| (ga, gb, b_pos.iter().map(|&p| p as u8).collect(), union.len() as u8));
+        let key = pair_key(a, b, &b_pos, union.len());
         if let Some(hit) = key.as_ref().and_then(|k| self.cache.get(k)) {
             return *hit;
         }
         let a_pos: Vec<usize> = (0..a.qubits.len()).collect();
-        let ma = a.matrix().embed(&a_pos, union.len());
-        let mb = b.matrix().embed(&b_pos, union.len());
-        let result = matrices_commute(&ma, &mb);
+        let result = if union.len() <= SMALL_QUBITS {
+            let ma = embed_small(&a.matrix(), &a_pos);
+            let mb = embed_small(&b.matrix(), &b_pos);
+            small_commute(&ma, &mb)
+        } else {
+            let ma = a.matrix().embed(&a_pos, union.len());
+            let mb = b.matrix().embed(&b_pos, union.len());
+            matrices_commute(&ma, &mb)
+        };
         if let Some(k) = key {
+            if self.cache.len() >= CACHE_LIMIT {
+                self.cache.clear();
+            }
             self.cache.insert(k, result);
         }
         result
     }
+}
+
+/// The cache key of a pair, or `None` when a gate has more than three
+/// parameters or the union is too wide to pack.
+fn pair_key(a: &Op, b: &Op, b_pos: &[usize], width: usize) -> Option<PairKey> {
+    let (ga, gb) = (a.standard_gate()?, b.standard_gate()?);
+    if a.params.len() > 3 || b.params.len() > 3 || width > 7 || b_pos.len() > 7 {
+        return None;
+    }
+    let bits = |p: &[f64]| {
+        let mut k = [0u64; 3];
+        for (slot, v) in k.iter_mut().zip(p) {
+            *slot = v.to_bits();
+        }
+        k
+    };
+    let pattern = b_pos.iter().fold(width as u32, |acc, &p| (acc << 3) | p as u32);
+    Some((ga, gb, bits(&a.params), bits(&b.params), pattern))
+}
+
+/// A gate matrix on `positions` of three qubits (identity elsewhere).
+fn embed_small(m: &Matrix, positions: &[usize]) -> Small {
+    let k = positions.len();
+    let mask: usize = positions.iter().map(|p| 1usize << p).sum();
+    let mut out = [[C64::new(0.0, 0.0); SMALL_DIM]; SMALL_DIM];
+    for col in 0..SMALL_DIM {
+        let sub_col = qv_circuit::matrix::extract_bits(col, positions);
+        for sub_row in 0..(1usize << k) {
+            let v = m.get(sub_row, sub_col);
+            let row = (col & !mask) | qv_circuit::matrix::deposit_bits(sub_row, positions);
+            out[row][col] += v;
+        }
+    }
+    out
+}
+
+fn small_mul(a: &Small, b: &Small) -> Small {
+    let mut out = [[C64::new(0.0, 0.0); SMALL_DIM]; SMALL_DIM];
+    for i in 0..SMALL_DIM {
+        for k in 0..SMALL_DIM {
+            let x = a[i][k];
+            if x.re == 0.0 && x.im == 0.0 {
+                continue;
+            }
+            for j in 0..SMALL_DIM {
+                out[i][j] += x * b[k][j];
+            }
+        }
+    }
+    out
+}
+
+fn small_commute(a: &Small, b: &Small) -> bool {
+    let (ab, ba) = (small_mul(a, b), small_mul(b, a));
+    ab.iter().flatten().zip(ba.iter().flatten()).all(|(x, y)| (x - y).norm() <= 1e-10)
 }
 
 fn matrices_commute(a: &Matrix, b: &Matrix) -> bool {

@@ -29,12 +29,12 @@ use crate::target::Target;
 
 /// Native two-qubit gates a gate costs, cached per gate and parameters.
 #[derive(Debug, Default)]
-struct CostCache {
+pub(crate) struct CostCache {
     costs: HashMap<(StandardGate, [u64; 3], bool), usize>,
 }
 
 impl CostCache {
-    fn cost(&mut self, op: &Op, basis: &TwoQubitBasis, native: &NativeGates) -> usize {
+    pub(crate) fn cost(&mut self, op: &Op, basis: &TwoQubitBasis, native: &NativeGates) -> usize {
         let Some(g) = op.standard_gate() else { return 0 };
         if is_native(op, native) {
             return 1;
@@ -54,7 +54,7 @@ impl CostCache {
 }
 
 /// The 4×4 unitary of `block`'s ops on `[qubits[0], qubits[1]]`.
-fn block_unitary(program: &Program, block: &Block) -> Mat4 {
+pub(crate) fn block_unitary(program: &Program, block: &Block) -> Mat4 {
     let [a, _] = block.qubits;
     let mut u = id4();
     for &i in &block.ops {

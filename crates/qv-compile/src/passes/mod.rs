@@ -15,6 +15,7 @@
 //! - [`blocks`]: one-qubit runs and two-qubit blocks.
 //! - [`optimize_1q`]: one-qubit run fusion and Euler resynthesis.
 //! - [`consolidate`]: two-qubit blocks resynthesised by KAK when cheaper.
+//! - [`collapse`]: two-qubit blocks as single placeholder gates around routing.
 //! - [`basis_translation`]: everything into the target's native gates.
 //! - [`metrics`]: size, depth, two-qubit count and depth.
 //!
@@ -25,6 +26,7 @@
 pub mod basis_translation;
 pub mod blocks;
 pub mod cancellation;
+pub mod collapse;
 pub mod commutation;
 pub mod commutative_cancellation;
 pub mod consolidate;
@@ -39,6 +41,7 @@ pub mod unroll;
 pub use basis_translation::{basis_translation, run_basis_translation, NativeGates};
 pub use blocks::{collect_1q_runs, collect_2q_blocks, Block};
 pub use cancellation::{inverse_cancellation, run_inverse_cancellation};
+pub use collapse::{collapse_blocks, CollapsedBlocks};
 pub use commutation::{commutation_sets, CommutationChecker, CommutationSets};
 pub use commutative_cancellation::{
     commutative_cancellation, run_commutative_cancellation, RotationGates,

@@ -12,9 +12,9 @@ use qv_circuit::{Circuit, StandardGate};
 
 use super::basis_translation::NativeGates;
 use super::blocks::collect_1q_runs;
-use super::program::{identity_phase, round_trip, Op, Program};
+use super::program::{identity_phase_array, round_trip, Op, Program};
 use crate::error::CompileError;
-use crate::synthesis::linalg::{from_mat2, mul2, Mat2, ID2};
+use crate::synthesis::linalg::{mul2, Mat2, ID2};
 use crate::synthesis::one_qubit::{gate_mat2, synthesize_mat2, EulerBasis};
 
 /// Fuses and resynthesises one-qubit runs into `basis`; `is_native` says
@@ -37,7 +37,7 @@ pub fn optimize_1q_runs(
             mul2(&gate_mat2(gate_of(op), &op.params), &acc)
         });
         let q = program.ops[run[0]].qubits[0];
-        if let Some(p) = identity_phase(&from_mat2(&u)) {
+        if let Some(p) = identity_phase_array(&u) {
             phase += p;
             for &i in &run {
                 removed[i] = true;

@@ -227,8 +227,16 @@ pub const IDENTITY_TOLERANCE: f64 = 1e-10;
 
 /// `Some(φ)` when `m = e^{iφ}·I` within [`IDENTITY_TOLERANCE`] per entry.
 pub fn identity_phase(m: &Matrix) -> Option<f64> {
-    let d = m.dim();
-    let tr: qv_circuit::C64 = (0..d).map(|i| m.get(i, i)).sum();
+    identity_phase_by(m.dim(), |r, c| m.get(r, c))
+}
+
+/// [`identity_phase`] for a fixed-size matrix (no allocation).
+pub fn identity_phase_array<const N: usize>(m: &[[qv_circuit::C64; N]; N]) -> Option<f64> {
+    identity_phase_by(N, |r, c| m[r][c])
+}
+
+fn identity_phase_by(d: usize, get: impl Fn(usize, usize) -> qv_circuit::C64) -> Option<f64> {
+    let tr: qv_circuit::C64 = (0..d).map(|i| get(i, i)).sum();
     if tr.norm() < 0.5 {
         return None;
     }
@@ -236,7 +244,7 @@ pub fn identity_phase(m: &Matrix) -> Option<f64> {
     for r in 0..d {
         for c in 0..d {
             let expect = if r == c { phase } else { qv_circuit::C64::new(0.0, 0.0) };
-            if (m.get(r, c) - expect).norm() > IDENTITY_TOLERANCE {
+            if (get(r, c) - expect).norm() > IDENTITY_TOLERANCE {
                 return None;
             }
         }

@@ -27,6 +27,9 @@ pub(crate) struct Node {
     pub qubits: [u32; 2],
     /// Whether the node needs its two qubits adjacent.
     pub two_qubit: bool,
+    /// Two-qubit gates folded into a two-qubit node (itself included), at
+    /// most 3: its cost in native gates once consolidated into a block.
+    pub weight: u8,
 }
 
 /// Dependency graph of a circuit's routing nodes.
@@ -95,6 +98,10 @@ impl RoutingDag {
                 // pair), so it rides along with that node.
                 Some(node) if node != u32::MAX && (!two_qubit || nodes_two_qubit(&nodes, node)) => {
                     attach.push((node, i as u32));
+                    if two_qubit {
+                        let w = &mut nodes[node as usize].weight;
+                        *w = (*w + 1).min(3);
+                    }
                     continue;
                 }
                 _ => {}
@@ -110,12 +117,9 @@ impl RoutingDag {
             preds.sort_unstable();
             preds.dedup();
             edges.extend(preds.iter().map(|&p| (p, id)));
-            let qubits = if two_qubit {
-                [inst.qubits[0] as u32, inst.qubits[1] as u32]
-            } else {
-                [0, 0]
-            };
-            nodes.push(Node { qubits, two_qubit });
+            let qubits =
+                if two_qubit { [inst.qubits[0] as u32, inst.qubits[1] as u32] } else { [0, 0] };
+            nodes.push(Node { qubits, two_qubit, weight: u8::from(two_qubit) });
             inst_of.push(i as u32);
         }
         let m = nodes.len();
@@ -189,14 +193,8 @@ mod tests {
     #[test]
     fn one_qubit_gates_attach_and_wires_order_nodes() {
         // h0 | cx01 | x1 | cx12 | measure q0->c0 | if(c==1) x q2
-        let c = Circuit::with_clbits(3, 1)
-            .h(0)
-            .cx(0, 1)
-            .x(1)
-            .cx(1, 2)
-            .measure(0, 0)
-            .x(2)
-            .c_if(0, 1);
+        let c =
+            Circuit::with_clbits(3, 1).h(0).cx(0, 1).x(1).cx(1, 2).measure(0, 0).x(2).c_if(0, 1);
         let d = RoutingDag::build(&c, false).unwrap();
         assert_eq!(d.leading, vec![0]);
         assert_eq!(d.nodes.len(), 4); // cx01, cx12, measure, conditioned x

@@ -2,10 +2,11 @@
 //!
 //! [`route_sabre`] routes a circuit from a given [`Layout`]: it builds the
 //! dependency graph ([`dag`]), runs several seeded trials of the LightSABRE
-//! search ([`sabre`]) — in parallel — keeps the one with the fewest swaps
-//! (earliest trial on ties, so results do not depend on thread timing) and
-//! rebuilds the circuit on physical qubits: qubit `p` of the output is
-//! physical qubit `p`, classical registers are unchanged.
+//! search ([`sabre`]) — in parallel — keeps the one whose swaps cost the
+//! fewest two-qubit gates once merged into neighbouring blocks, then the
+//! fewest swaps (earliest trial on ties, so results do not depend on thread
+//! timing) and rebuilds the circuit on physical qubits: qubit `p` of the
+//! output is physical qubit `p`, classical registers are unchanged.
 //!
 //! Two permutation clean-ups fold swaps into the final layout instead of
 //! executing them: with [`SabreOptions::elide_swaps`] the input's own
@@ -31,11 +32,11 @@ use crate::error::CompileError;
 use crate::layout::Layout;
 use crate::target::{CouplingMap, Target};
 use dag::RoutingDag;
-use sabre::{Event, Router};
 pub(crate) use sabre::{float_distances, Problem, TrialResult};
+use sabre::{Event, Router};
 
 pub use crate::layout::{sabre_layout_and_route, SabreLayoutOptions};
-pub use sabre::SabreHeuristic;
+pub use sabre::{Lookahead, SabreHeuristic};
 
 /// Options of [`route_sabre`].
 #[derive(Clone, Debug, PartialEq)]
@@ -94,7 +95,8 @@ pub fn route_sabre(
     check_components(&dag, coupling, layout)?;
     let dist = float_distances(coupling);
     let problem = Problem { dag: &dag, coupling, dist: &dist };
-    let best = run_trials(&problem, layout, &opts.heuristic, opts.seed, opts.trials, opts.parallel)?;
+    let best =
+        run_trials(&problem, layout, &opts.heuristic, opts.seed, opts.trials, opts.parallel)?;
     prepared.finish(&dag, best, layout.clone(), target.num_qubits())
 }
 
@@ -113,7 +115,8 @@ impl<'c> Prepared<'c> {
             .instructions()
             .iter()
             .any(|i| matches!(i.op, Operation::Gate { gate: GateRef::Custom(_), .. }));
-        let mut c = if has_custom { Cow::Owned(circuit.flatten()?) } else { Cow::Borrowed(circuit) };
+        let mut c =
+            if has_custom { Cow::Owned(circuit.flatten()?) } else { Cow::Borrowed(circuit) };
         let n = target.num_qubits();
         let mut loc: Vec<u32> = (0..n as u32).collect();
         if elide && c.instructions().iter().any(is_elidable_swap) {
@@ -189,6 +192,7 @@ pub(crate) fn check_components(
 }
 
 /// Runs `trials` seeded trials (in parallel when asked) and returns the one
+/// whose swaps cost the fewest gates after block consolidation, then the one
 /// with the fewest swaps, the earliest on ties.
 pub(crate) fn run_trials(
     problem: &Problem<'_>,
@@ -201,9 +205,10 @@ pub(crate) fn run_trials(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let seeds: Vec<u64> = (0..trials.max(1)).map(|_| rng.gen()).collect();
     let run = |(i, &s): (usize, &u64)| {
-        Router::new(problem, heuristic).run(layout, s, true).map(|r| (r.num_swaps, i, r))
+        Router::new(problem, heuristic).run(layout, s, true).map(|r| ((r.cost, r.num_swaps), i, r))
     };
-    let pick = |a: (usize, usize, TrialResult), b: (usize, usize, TrialResult)| {
+    let pick = |a: ((usize, usize), usize, TrialResult),
+                b: ((usize, usize), usize, TrialResult)| {
         if (b.0, b.1) < (a.0, a.1) {
             b
         } else {
@@ -217,8 +222,7 @@ pub(crate) fn run_trials(
     };
     let best = results.into_iter().reduce(pick);
     // `trials.max(1)` guarantees one result.
-    best.map(|(_, _, r)| r)
-        .ok_or_else(|| CompileError::Routing("no routing trial ran".into()))
+    best.map(|(_, _, r)| r).ok_or_else(|| CompileError::Routing("no routing trial ran".into()))
 }
 
 /// Emits the routed circuit: leading one-qubit operations, then every event
@@ -264,7 +268,10 @@ fn rebuild(
 
 /// An empty circuit with one quantum register of `num_physical` qubits and
 /// `src`'s classical registers (same order, so bit indices carry over).
-pub(crate) fn physical_circuit(src: &Circuit, num_physical: usize) -> Result<Circuit, CompileError> {
+pub(crate) fn physical_circuit(
+    src: &Circuit,
+    num_physical: usize,
+) -> Result<Circuit, CompileError> {
     let mut out = Circuit::empty();
     let mut name = String::from("q");
     while src.cregs().iter().any(|r| r.name == name) {
@@ -280,7 +287,10 @@ pub(crate) fn physical_circuit(src: &Circuit, num_physical: usize) -> Result<Cir
 
 fn swap_instruction(a: usize, b: usize) -> Instruction {
     Instruction {
-        op: Operation::Gate { gate: GateRef::Standard(StandardGate::Swap), params: Vec::<Expr>::new() },
+        op: Operation::Gate {
+            gate: GateRef::Standard(StandardGate::Swap),
+            params: Vec::<Expr>::new(),
+        },
         qubits: vec![a, b],
         clbits: vec![],
         condition: None,
@@ -296,7 +306,6 @@ fn is_elidable_swap(inst: &Instruction) -> bool {
 /// after them. Returns the new circuit and `loc`, where `loc[v]` is the qubit
 /// of the new circuit that holds original qubit `v` at the end.
 fn elide_swaps(circuit: &Circuit) -> Result<(Circuit, Vec<u32>), CompileError> {
-    let mut out = circuit.clone();
     let mut loc: Vec<u32> = (0..circuit.num_qubits() as u32).collect();
     let mut kept = Vec::with_capacity(circuit.instructions().len());
     for inst in circuit.instructions() {
@@ -310,12 +319,14 @@ fn elide_swaps(circuit: &Circuit) -> Result<(Circuit, Vec<u32>), CompileError> {
         }
         kept.push(inst);
     }
-    out = replace_instructions(&out, kept)?;
-    Ok((out, loc))
+    Ok((replace_instructions(circuit, kept)?, loc))
 }
 
 /// `template`'s registers and definitions with new instructions.
-fn replace_instructions(template: &Circuit, insts: Vec<Instruction>) -> Result<Circuit, CompileError> {
+fn replace_instructions(
+    template: &Circuit,
+    insts: Vec<Instruction>,
+) -> Result<Circuit, CompileError> {
     let mut out = Circuit::empty();
     for reg in template.qregs() {
         out.add_qreg(&reg.name, reg.size)?;
@@ -352,8 +363,8 @@ pub fn remove_trailing_swaps(
     let mut blocked = vec![false; circuit.num_qubits()];
     let mut removable = vec![false; insts.len()];
     for (i, inst) in insts.iter().enumerate().rev() {
-        let passive = inst.condition.is_none()
-            && matches!(inst.op, Operation::Measure | Operation::Barrier);
+        let passive =
+            inst.condition.is_none() && matches!(inst.op, Operation::Measure | Operation::Barrier);
         if is_elidable_swap(inst) && inst.qubits.iter().all(|&q| !blocked[q]) {
             removable[i] = true;
         } else if !passive {

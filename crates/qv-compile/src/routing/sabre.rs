@@ -1,20 +1,22 @@
 //! One SABRE routing trial, LightSABRE style (Zou et al., arXiv:2409.08368).
 //!
 //! The router keeps a *front layer* (two-qubit gates whose predecessors are
-//! done but whose qubits are not adjacent) and an *extended set* (the next
-//! few two-qubit gates beyond it). While nothing in the front layer can run,
-//! it scores every swap on an edge touching a front-layer qubit:
+//! done but whose qubits are not adjacent) and an *extended set* beyond it
+//! (the next few two-qubit gates, or the next layer; see [`Lookahead`]).
+//! While nothing in the front layer can run, it scores every swap on an edge
+//! touching a front-layer qubit:
 //!
-//! `score = (F + wᶠ·ΔF + wᴱ/|E|·ΔE) · max(decay[a], decay[b])`
+//! `score = (F + E + ΔF + ΔE) · max(decay[a], decay[b]) − merge bonus`
 //!
-//! where `F` is the weighted absolute distance sum and `ΔF`, `ΔE` the change a
-//! swap makes to the front layer's and the extended set's distance sums —
+//! where `F` and `E` are the weighted distance sums of the front layer and
+//! the extended set, and `ΔF`, `ΔE` the change a swap makes to them —
 //! computed *relatively*, from the at most two front gates and the few
 //! extended-set gates that touch the swapped qubits. The lowest score wins,
 //! ties broken at random by the trial's seed. Decay discourages swapping the
-//! same qubits back and forth; after too many swaps without progress a
-//! release valve undoes them and walks the closest front gate together along
-//! a shortest path.
+//! same qubits back and forth; the optional merge bonus favours a swap on the
+//! pair a gate just used (the two merge into one block). After too many swaps
+//! without progress a release valve undoes them and walks the closest front
+//! gate together along a shortest path.
 //!
 //! Front layer and extended set are indexed by *virtual* qubit, so a swap
 //! only updates the two-way layout: nothing else moves. All buffers live in
@@ -28,16 +30,33 @@ use crate::error::CompileError;
 use crate::layout::{Layout, NONE};
 use crate::target::CouplingMap;
 
-/// Weights of SABRE's cost function. The defaults are LightSABRE's (as in
-/// Qiskit's `SabreSwap` "decay" heuristic).
+/// What SABRE looks at beyond the front layer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Lookahead {
+    /// The next `size` two-qubit gates in breadth-first order (LightSABRE's
+    /// extended set), their distance sum weighted by `weight / size`.
+    Gates {
+        /// Number of gates.
+        size: usize,
+        /// Total weight.
+        weight: f64,
+    },
+    /// The next layer: the two-qubit gates that would join the front layer
+    /// once it is routed, each weighted by `weight / physical qubits` (the
+    /// lookahead of Qiskit 2).
+    Layer {
+        /// Weight times the number of physical qubits.
+        weight: f64,
+    },
+}
+
+/// Weights of SABRE's cost function. The defaults are LightSABRE's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SabreHeuristic {
     /// Weight of the front layer's distance sum.
     pub basic_weight: f64,
-    /// Weight of the extended set's distance sum (divided by its size).
-    pub lookahead_weight: f64,
-    /// Number of two-qubit gates in the extended set.
-    pub lookahead_size: usize,
+    /// The lookahead beyond the front layer.
+    pub lookahead: Lookahead,
     /// Added to a qubit's decay factor each time a swap touches it.
     pub decay_rate: f64,
     /// Swaps after which all decay factors reset to 1.
@@ -47,18 +66,23 @@ pub struct SabreHeuristic {
     pub attempt_limit: Option<usize>,
     /// Scores within this of the best count as ties.
     pub best_epsilon: f64,
+    /// Score bonus for a swap on the pair a two-qubit gate just used: the
+    /// two merge into one two-qubit block, which synthesis implements with
+    /// at most three native gates, so such a swap costs about one gate
+    /// instead of three.
+    pub merge_bonus: f64,
 }
 
 impl Default for SabreHeuristic {
     fn default() -> Self {
         SabreHeuristic {
             basic_weight: 1.0,
-            lookahead_weight: 0.5,
-            lookahead_size: 20,
+            lookahead: Lookahead::Gates { size: 20, weight: 0.5 },
             decay_rate: 0.001,
             decay_reset: 5,
             attempt_limit: None,
             best_epsilon: 1e-10,
+            merge_bonus: 0.0,
         }
     }
 }
@@ -79,6 +103,9 @@ pub(crate) struct TrialResult {
     pub events: Vec<Event>,
     /// Swaps inserted.
     pub num_swaps: usize,
+    /// Estimated two-qubit gates the swaps add after block consolidation
+    /// (see [`estimate_cost`]); `3 × num_swaps` for unrecorded trials.
+    pub cost: usize,
     /// Where every virtual qubit ends up.
     pub final_layout: Layout,
 }
@@ -131,6 +158,12 @@ pub(crate) struct Router<'a> {
     record: bool,
     num_swaps: usize,
     search_steps: usize,
+    /// Per physical qubit: the partner of the two-qubit gate it last took
+    /// part in, if nothing has touched it since (`NONE` otherwise).
+    gate_partner: Vec<u32>,
+    /// Per physical qubit: the search round that last swapped it tentatively.
+    touched: Vec<u32>,
+    round: u32,
 }
 
 impl<'a> Router<'a> {
@@ -150,7 +183,7 @@ impl<'a> Router<'a> {
             front_pos: vec![NONE; m],
             partner: vec![NONE; n],
             front_node: vec![NONE; n],
-            ext_pairs: Vec::with_capacity(h.lookahead_size + 2),
+            ext_pairs: Vec::new(),
             ext_adj: vec![Vec::new(); n],
             ext_touched: Vec::new(),
             decay: vec![1.0; n],
@@ -166,6 +199,9 @@ impl<'a> Router<'a> {
             record: false,
             num_swaps: 0,
             search_steps: 0,
+            gate_partner: vec![NONE; n],
+            touched: vec![0; n],
+            round: 0,
         }
     }
 
@@ -190,6 +226,7 @@ impl<'a> Router<'a> {
             self.populate_extended_set();
             self.current_swaps.clear();
             self.routable.clear();
+            self.round += 1;
             let mut forced = false;
             while self.routable.is_empty() {
                 let swap = if self.current_swaps.len() >= self.attempt_limit {
@@ -204,6 +241,8 @@ impl<'a> Router<'a> {
                 };
                 self.apply_swap(a, b);
                 self.current_swaps.push([a, b]);
+                self.touched[a as usize] = self.round;
+                self.touched[b as usize] = self.round;
                 for q in [b, a] {
                     if let Some(node) = self.routable_on(q) {
                         if !self.routable.contains(&node) {
@@ -221,6 +260,10 @@ impl<'a> Router<'a> {
                 }
             }
             self.num_swaps += self.current_swaps.len();
+            for &[a, b] in &self.current_swaps {
+                self.gate_partner[a as usize] = NONE;
+                self.gate_partner[b as usize] = NONE;
+            }
             if self.record {
                 self.events.extend(self.current_swaps.iter().map(|&[a, b]| Event::Swap(a, b)));
             }
@@ -243,9 +286,15 @@ impl<'a> Router<'a> {
             self.drain_ready();
             self.decay.fill(1.0);
         }
+        let cost = if self.record {
+            estimate_cost(self.p.dag, &self.events, layout)
+        } else {
+            3 * self.num_swaps
+        };
         Ok(TrialResult {
             events: std::mem::take(&mut self.events),
             num_swaps: self.num_swaps,
+            cost,
             final_layout: Layout::from_v2p(layout.num_virtual(), self.v2p.clone()),
         })
     }
@@ -268,12 +317,21 @@ impl<'a> Router<'a> {
         self.record = record;
         self.num_swaps = 0;
         self.search_steps = 0;
+        self.gate_partner.fill(NONE);
+        self.touched.fill(0);
+        self.round = 0;
     }
 
     /// Emits a node whose qubits are in place and releases its successors.
     fn execute(&mut self, node: u32) {
         if self.record {
             self.events.push(Event::Node(node));
+        }
+        let nd = self.p.dag.nodes[node as usize];
+        if nd.two_qubit {
+            let [a, b] = nd.qubits.map(|v| self.v2p[v as usize]);
+            self.gate_partner[a as usize] = b;
+            self.gate_partner[b as usize] = a;
         }
         for &s in self.p.dag.successors(node) {
             self.remaining[s as usize] -= 1;
@@ -345,7 +403,10 @@ impl<'a> Router<'a> {
         }
         self.ext_touched.clear();
         self.ext_pairs.clear();
-        let size = self.h.lookahead_size;
+        let (size, layer) = match self.h.lookahead {
+            Lookahead::Gates { size, .. } => (size, false),
+            Lookahead::Layer { .. } => (usize::MAX, true),
+        };
         if size == 0 {
             return;
         }
@@ -373,7 +434,9 @@ impl<'a> Router<'a> {
                                 }
                                 self.ext_adj[x as usize].push(y);
                             }
-                            self.to_visit.push(s);
+                            if !layer {
+                                self.to_visit.push(s);
+                            }
                         } else {
                             self.visit_now.push(s);
                         }
@@ -403,10 +466,10 @@ impl<'a> Router<'a> {
             ext_total += self.dist(self.v2p[a as usize], self.v2p[b as usize]);
         }
         let wf = h.basic_weight;
-        let we = if self.ext_pairs.is_empty() {
-            0.0
-        } else {
-            h.lookahead_weight / self.ext_pairs.len() as f64
+        let we = match h.lookahead {
+            _ if self.ext_pairs.is_empty() => 0.0,
+            Lookahead::Gates { weight, .. } => weight / self.ext_pairs.len() as f64,
+            Lookahead::Layer { weight } => weight / self.n as f64,
         };
         let absolute = wf * front_total + we * ext_total;
         let mut min = f64::INFINITY;
@@ -418,8 +481,11 @@ impl<'a> Router<'a> {
                     if pb < pa && self.front_node[self.p2v[pb as usize] as usize] != NONE {
                         continue; // scored from pb's side
                     }
-                    let score = (absolute + self.delta(pa, pb, wf, we))
+                    let mut score = (absolute + self.delta(pa, pb, wf, we))
                         * self.decay[pa as usize].max(self.decay[pb as usize]);
+                    if h.merge_bonus != 0.0 && self.merges(pa, pb) {
+                        score -= h.merge_bonus;
+                    }
                     if score < min - h.best_epsilon {
                         min = score;
                         self.best.clear();
@@ -435,6 +501,15 @@ impl<'a> Router<'a> {
             1 => Some(self.best[0]),
             k => Some(self.best[self.rng.gen_range(0..k)]),
         }
+    }
+
+    /// Whether a swap on `(a, b)` would directly follow a two-qubit gate on
+    /// the same pair (and so merge into its block).
+    #[inline]
+    fn merges(&self, a: u32, b: u32) -> bool {
+        self.gate_partner[a as usize] == b
+            && self.touched[a as usize] != self.round
+            && self.touched[b as usize] != self.round
     }
 
     /// Weighted change of the front and extended distance sums if physical
@@ -507,4 +582,61 @@ impl<'a> Router<'a> {
         self.routable.push(node);
         Ok(())
     }
+}
+
+/// Estimated two-qubit gates a trial's swaps add once consecutive two-qubit
+/// operations on the same pair are consolidated into blocks. A block costs
+/// at most 3 native gates: a lone swap costs 3, a swap next to gates of
+/// weight `w` adds `3 - w`, or 1 when `w = 1` (a CX and a swap make two
+/// CX), so merged swaps are cheap. Replays the events
+/// from the initial layout.
+pub(crate) fn estimate_cost(dag: &RoutingDag, events: &[Event], initial: &Layout) -> usize {
+    let n = initial.num_physical();
+    let mut v2p = initial.v2p().to_vec();
+    let mut p2v = initial.p2v().to_vec();
+    let mut block = vec![NONE; n];
+    // Per block: swaps in it and the summed weight of its gates.
+    let mut blocks: Vec<(usize, usize)> = Vec::new();
+    let mut join = |a: usize, b: usize, swap: bool, weight: usize, block: &mut Vec<u32>| {
+        let id = if block[a] != NONE && block[a] == block[b] {
+            block[a] as usize
+        } else {
+            blocks.push((0, 0));
+            blocks.len() - 1
+        };
+        block[a] = id as u32;
+        block[b] = id as u32;
+        if swap {
+            blocks[id].0 += 1;
+        } else {
+            blocks[id].1 += weight;
+        }
+    };
+    for ev in events {
+        match *ev {
+            Event::Swap(a, b) => {
+                join(a as usize, b as usize, true, 0, &mut block);
+                let (va, vb) = (p2v[a as usize], p2v[b as usize]);
+                p2v.swap(a as usize, b as usize);
+                v2p[va as usize] = b;
+                v2p[vb as usize] = a;
+            }
+            Event::Node(node) => {
+                let nd = dag.nodes[node as usize];
+                if nd.two_qubit {
+                    let [a, b] = nd.qubits.map(|v| v2p[v as usize] as usize);
+                    join(a, b, false, usize::from(nd.weight), &mut block);
+                }
+            }
+        }
+    }
+    blocks
+        .iter()
+        .filter(|&&(swaps, _)| swaps > 0)
+        .map(|&(swaps, weight)| match weight.min(3) {
+            0 => 3 * swaps,
+            // One swap merges; any further swap on the pair is paid in full.
+            w => (if w == 1 { 1 } else { 3 - w }) + 3 * (swaps - 1),
+        })
+        .sum()
 }

@@ -120,11 +120,11 @@ pub fn det4(a: &Mat4) -> C64 {
         }
         let p = m[col][col];
         det *= p;
-        for row in col + 1..4 {
-            let f = m[row][col] / p;
-            for k in col..4 {
-                let v = m[col][k];
-                m[row][k] -= f * v;
+        let pivot_row = m[col];
+        for row in m.iter_mut().skip(col + 1) {
+            let f = row[col] / p;
+            for (x, v) in row.iter_mut().zip(pivot_row).skip(col) {
+                *x -= f * v;
             }
         }
     }
@@ -261,13 +261,13 @@ pub fn sym_eigen4(a: &Real4) -> ([f64; 4], Real4) {
                 let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let s = t * c;
-                for k in 0..4 {
-                    let (akp, akq) = (a[k][p], a[k][q]);
-                    a[k][p] = c * akp - s * akq;
-                    a[k][q] = s * akp + c * akq;
+                for row in a.iter_mut() {
+                    let (akp, akq) = (row[p], row[q]);
+                    row[p] = c * akp - s * akq;
+                    row[q] = s * akp + c * akq;
                 }
-                for k in 0..4 {
-                    let (apk, aqk) = (a[p][k], a[q][k]);
+                let (row_p, row_q) = (a[p], a[q]);
+                for (k, (apk, aqk)) in row_p.into_iter().zip(row_q).enumerate() {
                     a[p][k] = c * apk - s * aqk;
                     a[q][k] = s * apk + c * aqk;
                 }

@@ -306,7 +306,8 @@ fn emit(basis: EulerBasis, (theta, phi, lambda): (f64, f64, f64)) -> Seq1 {
     let half_turn = is_zero_mod_2pi(theta - PI);
     match basis {
         EulerBasis::Zyz | EulerBasis::Zxz => {
-            let (mid, shift) = if basis == EulerBasis::Zyz { (G::Ry, 0.0) } else { (G::Rx, FRAC_PI_2) };
+            let (mid, shift) =
+                if basis == EulerBasis::Zyz { (G::Ry, 0.0) } else { (G::Rx, FRAC_PI_2) };
             if flat {
                 push_rot(&mut s, G::Rz, phi + lambda);
             } else {
@@ -412,7 +413,10 @@ fn x_first_from(s: &mut Seq1, t: &Seq1) {
 /// `Rz(φ)·Ry(θ)·Rz(λ)`.
 fn rz_ry_rz(theta: f64, phi: f64, lambda: f64) -> Mat2 {
     use StandardGate as G;
-    mul2(&gate_mat2(G::Rz, &[phi]), &mul2(&gate_mat2(G::Ry, &[theta]), &gate_mat2(G::Rz, &[lambda])))
+    mul2(
+        &gate_mat2(G::Rz, &[phi]),
+        &mul2(&gate_mat2(G::Ry, &[theta]), &gate_mat2(G::Rz, &[lambda])),
+    )
 }
 
 /// IonQ form: `gpi2(φ)·gpi(b)·gpi2(−λ) ∝ Rz(φ)·Ry(θ)·Rz(λ)` with
@@ -500,10 +504,7 @@ pub fn gate_mat2(gate: StandardGate, p: &[f64]) -> Mat2 {
 
 fn u3_mat(theta: f64, phi: f64, lambda: f64) -> Mat2 {
     let (co, si) = ((theta / 2.0).cos(), (theta / 2.0).sin());
-    [
-        [qv_circuit::C64::new(co, 0.0), -expi(lambda) * si],
-        [expi(phi) * si, expi(phi + lambda) * co],
-    ]
+    [[qv_circuit::C64::new(co, 0.0), -expi(lambda) * si], [expi(phi) * si, expi(phi + lambda) * co]]
 }
 
 /// Synthesises a one-qubit unitary as gates of `basis`, with the global phase

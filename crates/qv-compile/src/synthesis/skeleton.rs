@@ -177,7 +177,8 @@ pub fn sqrt_iswap_middle([x, y, z]: [f64; 3]) -> Pair {
     // Points admitted within tolerance may lie just outside the region, where
     // the formulas jump (at the iSWAP corner 0/0 limits): project onto it.
     let z = z.signum() * z.abs().min((x - y).max(0.0));
-    let c = ((x + y - z).sin() * (x - y + z).sin() * (x + y + z).sin() * (x - y - z).sin()).max(0.0);
+    let c =
+        ((x + y - z).sin() * (x - y + z).sin() * (x + y + z).sin() * (x - y - z).sin()).max(0.0);
     let r = c.sqrt();
     // 1 − A and 1 + A for A = cos 2x − cos 2y + cos 2z, without cancellation.
     let one_minus_a = 2.0 * ((x + y).sin() * (x - y).sin() + z.sin().powi(2));
@@ -188,7 +189,8 @@ pub fn sqrt_iswap_middle([x, y, z]: [f64; 3]) -> Pair {
     let alpha_plus = one_plus_a + 2.0 * r;
     let beta_minus = one_minus_a + 2.0 * r;
     let ccc = ((2.0 * x).cos() * (2.0 * y).cos() * (2.0 * z).cos()).max(0.0);
-    let beta_plus = ratio(16.0 * (x.cos() * y.sin() * z.cos()).powi(2) + 4.0 * ccc, one_plus_a + 2.0 * r);
+    let beta_plus =
+        ratio(16.0 * (x.cos() * y.sin() * z.cos()).powi(2) + 4.0 * ccc, one_plus_a + 2.0 * r);
     // cos θ = v  ⇔  θ = 2·atan2(√(1−v), √(1+v)).
     let angle = |minus: f64, plus: f64| 2.0 * minus.max(0.0).sqrt().atan2(plus.max(0.0).sqrt());
     let alpha = angle(alpha_minus, alpha_plus);
@@ -263,4 +265,101 @@ pub fn fsim_two([a, b, c]: [f64; 3]) -> Skeleton {
     sk.push(Slot { params: [-2.0 * d, 0.0, 0.0], pre: (x, ID2), post: (x, ID2) }, ID_PAIR);
     sk.push(Slot { params: [-2.0 * s2, -4.0 * c, 0.0], pre: ID_PAIR, post: ID_PAIR }, ID_PAIR);
     sk
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthesis::linalg::{max_diff4, to_mat4};
+    use crate::synthesis::weyl::{canonicalize, prepare};
+
+    fn class(sk: &Skeleton, gate: StandardGate) -> [f64; 3] {
+        let m = to_mat4(&gate.matrix(&[])).unwrap();
+        prepare(&sk.unitary(&|_| m)).unwrap().coordinates()
+    }
+
+    fn assert_class(got: [f64; 3], want: [f64; 3]) {
+        let want = canonicalize(want);
+        for k in 0..3 {
+            assert!((got[k] - want[k]).abs() < 1e-12, "{got:?} vs {want:?}");
+        }
+    }
+
+    /// Chamber points `(a, b, c)` on a grid.
+    fn grid() -> Vec<[f64; 3]> {
+        let mut v = vec![];
+        for i in 0..=6 {
+            for j in 0..=i {
+                for k in -j..=j {
+                    let s = FRAC_PI_4 / 6.0;
+                    v.push([i as f64 * s, j as f64 * s, k as f64 * s]);
+                }
+            }
+        }
+        v.into_iter().filter(|w| w[0] < FRAC_PI_4 - 1e-9 || w[2] >= 0.0).collect()
+    }
+
+    #[test]
+    fn reference_circuits_reach_their_classes() {
+        let plain = Slot { params: [0.0; 3], pre: ID_PAIR, post: ID_PAIR };
+        for w in grid() {
+            let [a, b, c] = w;
+            assert_class(class(&cx_class(3, w, plain), StandardGate::Cx), w);
+            assert_class(class(&cx_class(2, [a, b, 0.0], plain), StandardGate::Cx), [a, b, 0.0]);
+            assert_class(class(&iswap_class(3, w, plain), StandardGate::Iswap), w);
+            assert_class(
+                class(&iswap_class(2, [a, b, 0.0], plain), StandardGate::Iswap),
+                [a, b, 0.0],
+            );
+            if a >= b + c.abs() {
+                let mut sk = Skeleton::empty();
+                sk.push(plain, ID_PAIR);
+                sk.push(plain, sqrt_iswap_middle(w));
+                assert_class(class(&sk, StandardGate::SqrtIswap), w);
+            } else {
+                let part = sqrt_iswap_split(w);
+                let rest = canonicalize([a - part[0], b - part[1], c - part[2]]);
+                assert!(rest[0] + 1e-12 >= rest[1] + rest[2].abs(), "{w:?} -> {rest:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn continuous_families_reach_their_classes() {
+        for gate in [
+            StandardGate::Rxx,
+            StandardGate::Ryy,
+            StandardGate::Rzz,
+            StandardGate::Rzx,
+            StandardGate::Ms,
+            StandardGate::Cp,
+            StandardGate::Crz,
+        ] {
+            for w in grid() {
+                let sk = xx_family(gate, w, 1e-12);
+                let m = sk.unitary(&|p| to_mat4(&gate.matrix(&p[..gate.num_params()])).unwrap());
+                assert_class(prepare(&m).unwrap().coordinates(), w);
+                assert_eq!(sk.len, w.iter().filter(|x| x.abs() > 1e-12).count());
+            }
+        }
+        let fsim = |p: &[f64; 3]| to_mat4(&StandardGate::Fsim.matrix(&p[..2])).unwrap();
+        for w in grid() {
+            let m = fsim_two(w).unitary(&fsim);
+            assert_class(prepare(&m).unwrap().coordinates(), w);
+            let one = fsim_one(w[0], w[2]).unitary(&fsim);
+            assert_class(prepare(&one).unwrap().coordinates(), [w[0], w[0], w[2]]);
+        }
+        // Dressing by the reference frame is exact, not only up to class:
+        // exp(i·x·XX) = post·G·pre up to phase for every family.
+        let x = 0.37;
+        let exact = crate::synthesis::weyl::canonical_gate(x, 0.0, 0.0);
+        for gate in [StandardGate::Rzz, StandardGate::Ms, StandardGate::Cp, StandardGate::Crz] {
+            let s = xx_slot(gate, x);
+            let g = to_mat4(&gate.matrix(&s.params[..gate.num_params()])).unwrap();
+            let m = mul4(&kron(&s.post.0, &s.post.1), &mul4(&g, &kron(&s.pre.0, &s.pre.1)));
+            let phase = crate::synthesis::linalg::relative_phase4(&exact, &m);
+            let m = crate::synthesis::linalg::scale4(&m, crate::synthesis::linalg::expi(phase));
+            assert!(max_diff4(&m, &exact) < 1e-12, "{}", gate.name());
+        }
+    }
 }

@@ -22,9 +22,7 @@ use std::f64::consts::{FRAC_PI_4, FRAC_PI_8};
 
 use qv_circuit::{Matrix, StandardGate, C64};
 
-use super::linalg::{
-    expi, is_unitary4, kron, mul2, mul4, to_mat4, Mat2, Mat4, I, ONE, ZERO,
-};
+use super::linalg::{expi, is_unitary4, mul2, to_mat4, Mat4, I, ONE, ZERO};
 use super::one_qubit::{synthesize_mat2, EulerBasis};
 use super::skeleton::{
     cx_class, fsim_one, fsim_two, iswap_class, sqrt_iswap_middle, sqrt_iswap_split, xx_family,
@@ -49,17 +47,12 @@ enum Family {
     /// Locally equivalent to iSWAP; the slot writes iSWAP through the gate.
     IswapLike(Slot),
     /// Locally equivalent to √iSWAP; the slot writes √iSWAP through the gate.
-    SqrtIswapLike(Slot, SqrtIswapSplits),
+    SqrtIswapLike(Slot),
     /// A continuous XX-type family (any angle).
     Xx,
     /// Continuous fsim(θ, φ).
     Fsim,
 }
-
-/// For the three one-gate parts of a three-√iSWAP split: the one-qubit gates
-/// with `Can(part) = e^{iφ}·(A₀⊗A₁)·G·(B₀⊗B₁)`.
-#[derive(Clone, Copy, Debug)]
-struct SqrtIswapSplits([([f64; 3], LocalEquivalence); 3]);
 
 /// A native two-qubit gate and the one-qubit basis around it.
 #[derive(Clone, Copy, Debug)]
@@ -152,20 +145,7 @@ impl TwoQubitBasis {
         } else if close(&w, [FRAC_PI_4, FRAC_PI_4, 0.0], 1e-9) {
             Family::IswapLike(reference(StandardGate::Iswap)?)
         } else if close(&w, [FRAC_PI_8, FRAC_PI_8, 0.0], 1e-9) {
-            let mut splits = [([0.0; 3], LocalEquivalence { before: ID_PAIR, after: ID_PAIR, phase: 0.0 }); 3];
-            let parts = [
-                [0.0, FRAC_PI_8, -FRAC_PI_8],
-                [0.0, FRAC_PI_8, FRAC_PI_8],
-                [-FRAC_PI_8, FRAC_PI_8, 0.0],
-            ];
-            for (slot, part) in splits.iter_mut().zip(parts) {
-                let pc = prepare(&canonical_gate(part[0], part[1], part[2]))
-                    .ok_or_else(|| unsupported("internal: canonical gate".into()))?;
-                let eq = local_equivalence(&pc, &pg, VERIFY_TOL)
-                    .ok_or_else(|| unsupported("internal: √iSWAP split".into()))?;
-                *slot = (part, eq);
-            }
-            Family::SqrtIswapLike(reference(StandardGate::SqrtIswap)?, SqrtIswapSplits(splits))
+            Family::SqrtIswapLike(reference(StandardGate::SqrtIswap)?)
         } else {
             return Err(unsupported(format!(
                 "its Weyl coordinates ({:.4}, {:.4}, {:.4}) are not those of CX, iSWAP or √iSWAP",
@@ -228,7 +208,7 @@ impl TwoQubitBasis {
                     3
                 }
             }
-            Family::SqrtIswapLike(..) => {
+            Family::SqrtIswapLike(_) => {
                 if close(w, [FRAC_PI_8, FRAC_PI_8, 0.0], t) {
                     1
                 } else if a + t >= b + c.abs() {
@@ -262,29 +242,33 @@ impl TwoQubitBasis {
         // Variant 1 of a three-gate circuit mirrors c: a guard for chamber
         // boundaries where rounding may pick the mirror representative.
         let mirrored = [a, b, -c];
-        match (self.family, n, variant) {
+        match (&self.family, n, variant) {
             (_, 0, 0) => Some(Skeleton::empty()),
-            (Family::CxLike(cx), _, 0) => Some(cx_class(n, w, cx)),
-            (Family::CxLike(cx), 3, 1) => Some(cx_class(3, mirrored, cx)),
-            (Family::IswapLike(is), _, 0) => Some(iswap_class(n, w, is)),
-            (Family::IswapLike(is), 3, 1) => Some(iswap_class(3, mirrored, is)),
-            (Family::SqrtIswapLike(sq, _), 1, 0) => {
+            (Family::CxLike(cx), _, 0) => Some(cx_class(n, w, *cx)),
+            (Family::CxLike(cx), 3, 1) => Some(cx_class(3, mirrored, *cx)),
+            (Family::IswapLike(is), _, 0) => Some(iswap_class(n, w, *is)),
+            (Family::IswapLike(is), 3, 1) => Some(iswap_class(3, mirrored, *is)),
+            (Family::SqrtIswapLike(sq), 1, 0) => {
                 let mut sk = Skeleton::empty();
-                sk.push(sq, ID_PAIR);
+                sk.push(*sq, ID_PAIR);
                 Some(sk)
             }
-            (Family::SqrtIswapLike(sq, _), 2, 0) => {
+            (Family::SqrtIswapLike(sq), 2, 0) => {
                 let mut sk = Skeleton::empty();
-                sk.push(sq, ID_PAIR);
-                sk.push(sq, sqrt_iswap_middle(w));
+                sk.push(*sq, ID_PAIR);
+                sk.push(*sq, sqrt_iswap_middle(w));
                 Some(sk)
             }
-            (Family::SqrtIswapLike(_, splits), 3, 0) => self.sqrt_iswap_three(w, &splits),
+            (Family::SqrtIswapLike(sq), 3, 0) => self.sqrt_iswap_three(w, *sq),
             (Family::Xx, _, 0) => Some(xx_family(self.gate, w, COORD_TOL)),
             (Family::Fsim, 1, v) => {
                 // Representatives (x, x, z) of the class, tried in turn.
                 let reps = [(a, c), (b, a), (b, -a)];
-                let ok = [(a - b).abs() <= COORD_TOL, (b - c.abs()).abs() <= COORD_TOL, (b - c.abs()).abs() <= COORD_TOL];
+                let ok = [
+                    (a - b).abs() <= COORD_TOL,
+                    (b - c.abs()).abs() <= COORD_TOL,
+                    (b - c.abs()).abs() <= COORD_TOL,
+                ];
                 reps.iter().zip(ok).filter(|(_, ok)| *ok).nth(v).map(|((x, z), _)| fsim_one(*x, *z))
             }
             (Family::Fsim, 2, 0) => Some(fsim_two(w)),
@@ -294,10 +278,15 @@ impl TwoQubitBasis {
 
     /// Three √iSWAPs: `Can(w) = Can(part)·Can(w − part)` with the first factor
     /// one gate and the second in the two-gate region.
-    fn sqrt_iswap_three(&self, w: WeylCoordinates, splits: &SqrtIswapSplits) -> Option<Skeleton> {
-        let Family::SqrtIswapLike(sq, _) = self.family else { return None };
+    fn sqrt_iswap_three(&self, w: WeylCoordinates, sq: Slot) -> Option<Skeleton> {
         let part = sqrt_iswap_split(w);
-        let (_, e1) = splits.0.iter().find(|(p, _)| *p == part)?;
+        // Can(part) = e^{iφ}·A₁·G·B₁; both are diagonal in the magic basis,
+        // so this solve is cheap.
+        let e1 = local_equivalence(
+            &prepare(&canonical_gate(part[0], part[1], part[2]))?,
+            &prepare(&self.matrix)?,
+            VERIFY_TOL,
+        )?;
         let rest = [w[0] - part[0], w[1] - part[1], w[2] - part[2]];
         let mut w2 = Skeleton::empty();
         w2.push(sq, ID_PAIR);
@@ -321,7 +310,10 @@ impl TwoQubitBasis {
     /// Synthesises a 4×4 unitary (array form; see [`synthesize_2q`]).
     pub fn synthesize(&self, u: &Mat4) -> Result<TwoQubitSynthesis, CompileError> {
         let fail = |why: &str| {
-            CompileError::Synthesis(format!("two-qubit synthesis into `{}`: {why}", self.gate.name()))
+            CompileError::Synthesis(format!(
+                "two-qubit synthesis into `{}`: {why}",
+                self.gate.name()
+            ))
         };
         if !is_unitary4(u, 1e-8) {
             return Err(fail("the input matrix is not unitary"));
@@ -520,14 +512,4 @@ pub fn weyl_coordinates(m: &Matrix) -> Result<[f64; 3], CompileError> {
 /// Coordinates of an already prepared unitary (used by the passes' fast path).
 pub fn coordinates_of(u: &Mat4) -> Option<WeylCoordinates> {
     prepare(u).map(|p: Prepared| p.coordinates())
-}
-
-/// `kron` re-exported for callers assembling 4×4 blocks from one-qubit gates.
-pub fn kron2(q0: &Mat2, q1: &Mat2) -> Mat4 {
-    kron(q0, q1)
-}
-
-/// `a · b` for 4×4 blocks.
-pub fn mul(a: &Mat4, b: &Mat4) -> Mat4 {
-    mul4(a, b)
 }

@@ -26,7 +26,7 @@ use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_2, FRAC_PI_4, TAU};
 use qv_circuit::C64;
 
 use super::linalg::{
-    det4, det_real4, dagger4, expi, kron, max_diff4, mul4, scale4, sym_eigen4, Mat2, Mat4, Real4,
+    dagger4, det4, det_real4, expi, kron, max_diff4, mul4, scale4, sym_eigen4, Mat2, Mat4, Real4,
     I, ZERO,
 };
 
@@ -206,7 +206,12 @@ const PERMUTATIONS: [[usize; 4]; 24] = {
     let mut code = 0;
     while code < 256 {
         let p = [code & 3, (code >> 2) & 3, (code >> 4) & 3, (code >> 6) & 3];
-        if p[0] != p[1] && p[0] != p[2] && p[0] != p[3] && p[1] != p[2] && p[1] != p[3] && p[2] != p[3]
+        if p[0] != p[1]
+            && p[0] != p[2]
+            && p[0] != p[3]
+            && p[1] != p[2]
+            && p[1] != p[3]
+            && p[2] != p[3]
         {
             out[n] = p;
             n += 1;
@@ -251,7 +256,8 @@ pub fn local_equivalence(u: &Prepared, w: &Prepared, tol: f64) -> Option<LocalEq
             std::array::from_fn(|k| (u.lambda[j] - w.lambda[k] * sign).norm_sqr())
         });
         for perm in PERMUTATIONS {
-            let err = dist[0][perm[0]].max(dist[1][perm[1]]).max(dist[2][perm[2]]).max(dist[3][perm[3]]);
+            let err =
+                dist[0][perm[0]].max(dist[1][perm[1]]).max(dist[2][perm[2]]).max(dist[3][perm[3]]);
             if err < best_err {
                 best_err = err;
                 best = (perm, sign);
@@ -263,7 +269,8 @@ pub fn local_equivalence(u: &Prepared, w: &Prepared, tol: f64) -> Option<LocalEq
     }
     let (perm, sign) = best;
     // W_B scaled by i when the sign flipped (M scales by i² = −1).
-    let (w_ub, w_root) = if sign < 0.0 { (scale4(&w.ub, I), w.root * (-I)) } else { (w.ub, w.root) };
+    let (w_ub, w_root) =
+        if sign < 0.0 { (scale4(&w.ub, I), w.root * (-I)) } else { (w.ub, w.root) };
     let cut = widest_gap_cut(&u.lambda);
     let du: [C64; 4] = std::array::from_fn(|j| sqrt_with_cut(u.lambda[j], cut));
     let dw: [C64; 4] = std::array::from_fn(|j| {
@@ -301,15 +308,15 @@ pub fn local_equivalence(u: &Prepared, w: &Prepared, tol: f64) -> Option<LocalEq
         o1 = prod(&ku, &kw);
         o2 = prod(&pw, &pu);
     }
-    let to_c = |o: &Real4| -> Mat4 { std::array::from_fn(|r| std::array::from_fn(|c| C64::new(o[r][c], 0.0))) };
+    let to_c = |o: &Real4| -> Mat4 {
+        std::array::from_fn(|r| std::array::from_fn(|c| C64::new(o[r][c], 0.0)))
+    };
     let (after0, after1) = factor_product(&from_magic(&to_c(&o1)))?;
     let (before0, before1) = factor_product(&from_magic(&to_c(&o2)))?;
     let phase = (u.root / w_root).arg();
     let eq = LocalEquivalence { before: (before0, before1), after: (after0, after1), phase };
-    let rebuilt = scale4(
-        &mul4(&kron(&after0, &after1), &mul4(&w.u, &kron(&before0, &before1))),
-        expi(phase),
-    );
+    let rebuilt =
+        scale4(&mul4(&kron(&after0, &after1), &mul4(&w.u, &kron(&before0, &before1))), expi(phase));
     (max_diff4(&rebuilt, &u.u) <= tol).then_some(eq)
 }
 
@@ -355,12 +362,7 @@ pub fn factor_product(l: &Mat4) -> Option<(Mat2, Mat2)> {
 
 /// `Can(a, b, c) = exp(i(a·XX + b·YY + c·ZZ))`.
 pub fn canonical_gate(a: f64, b: f64, c: f64) -> Mat4 {
-    let d = [
-        expi(a - b + c),
-        expi(-a + b + c),
-        expi(a + b - c),
-        expi(-a - b - c),
-    ];
+    let d = [expi(a - b + c), expi(-a + b + c), expi(a + b - c), expi(-a - b - c)];
     let mut m = [[ZERO; 4]; 4];
     for (i, row) in m.iter_mut().enumerate() {
         row[i] = d[i];
@@ -376,4 +378,86 @@ pub fn is_local(w: &WeylCoordinates, tol: f64) -> bool {
 /// Compares two coordinate triples.
 pub fn close(w: &WeylCoordinates, v: [f64; 3], tol: f64) -> bool {
     w.iter().zip(v).all(|(x, y)| (x - y).abs() <= tol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthesis::linalg::{dagger2, mul2};
+    use std::f64::consts::FRAC_PI_8;
+
+    const POINTS: [[f64; 3]; 8] = [
+        [0.0, 0.0, 0.0],
+        [FRAC_PI_4, 0.0, 0.0],
+        [FRAC_PI_4, FRAC_PI_4, 0.0],
+        [FRAC_PI_4, FRAC_PI_4, FRAC_PI_4],
+        [FRAC_PI_8, FRAC_PI_8, -FRAC_PI_8],
+        [0.61, 0.23, -0.11],
+        [0.4, 0.4, 0.3],
+        [FRAC_PI_4, 0.3, 0.2],
+    ];
+
+    #[test]
+    fn canonical_gates_have_their_own_coordinates() {
+        for w in POINTS {
+            let got = prepare(&canonical_gate(w[0], w[1], w[2])).unwrap().coordinates();
+            for k in 0..3 {
+                assert!((got[k] - w[k]).abs() < 1e-12, "{got:?} vs {w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn canonicalize_undoes_weyl_group_moves() {
+        for w in POINTS {
+            let [a, b, c] = w;
+            // Permutations, two sign flips and shifts by π/2 keep the class.
+            let images = [
+                [b, a, c],
+                [c, b, a],
+                [-a, -b, c],
+                [a, -b, -c],
+                [a + FRAC_PI_2, b, c - 3.0 * FRAC_PI_2],
+                [-c, a, -b],
+            ];
+            for v in images {
+                let got = canonicalize(v);
+                for k in 0..3 {
+                    assert!((got[k] - w[k]).abs() < 1e-12, "{v:?} -> {got:?}, want {w:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn local_equivalence_reconstructs_and_rejects() {
+        let h = FRAC_1_SQRT_2;
+        let a: Mat2 = [[C64::new(h, 0.0), C64::new(0.0, h)], [C64::new(0.0, h), C64::new(h, 0.0)]];
+        let b: Mat2 = [[expi(0.3), ZERO], [ZERO, expi(-0.3)]];
+        let w = canonical_gate(0.5, 0.2, -0.1);
+        let u = scale4(&mul4(&kron(&a, &b), &mul4(&w, &kron(&b, &a))), expi(1.1));
+        let eq = local_equivalence(&prepare(&u).unwrap(), &prepare(&w).unwrap(), 1e-12).unwrap();
+        let rebuilt = scale4(
+            &mul4(&kron(&eq.after.0, &eq.after.1), &mul4(&w, &kron(&eq.before.0, &eq.before.1))),
+            expi(eq.phase),
+        );
+        assert!(max_diff4(&rebuilt, &u) < 1e-12);
+        let other = canonical_gate(0.5, 0.2, 0.1); // the mirror class
+        assert!(local_equivalence(&prepare(&u).unwrap(), &prepare(&other).unwrap(), 1e-8).is_none());
+    }
+
+    #[test]
+    fn product_gates_factor() {
+        let a: Mat2 = [[expi(0.2), ZERO], [ZERO, expi(0.9)]];
+        let b: Mat2 =
+            [[C64::new(0.6, 0.0), C64::new(0.0, 0.8)], [C64::new(0.0, 0.8), C64::new(0.6, 0.0)]];
+        let (x, y) = factor_product(&kron(&a, &b)).unwrap();
+        assert!(max_diff4(&kron(&x, &y), &kron(&a, &b)) < 1e-14);
+        // x is a multiple of a.
+        let r = mul2(&x, &dagger2(&a));
+        assert!((r[0][1]).norm() < 1e-14 && (r[0][0] - r[1][1]).norm() < 1e-14);
+        assert!(factor_product(&canonical_gate(FRAC_PI_4, 0.0, 0.0)).is_none_or(|(x, y)| {
+            max_diff4(&kron(&x, &y), &canonical_gate(FRAC_PI_4, 0.0, 0.0)) > 0.1
+        }));
+    }
 }

@@ -27,10 +27,17 @@ pub const BUILTINS: &[BuiltinInfo] = &[
     },
     BuiltinInfo {
         name: "ibm_heron",
-        description: "IBM Heron r1 (ibm_torino): 133 qubits, heavy-hex (150 couplings); cz, rz, sx, x",
+        description:
+            "IBM Heron r1 (ibm_torino): 133 qubits, heavy-hex (150 couplings); cz, rz, sx, x",
     },
-    BuiltinInfo { name: "ionq_aria", description: "IonQ Aria: 25 qubits, all-to-all; gpi, gpi2, ms" },
-    BuiltinInfo { name: "ionq_forte", description: "IonQ Forte: 36 qubits, all-to-all; gpi, gpi2, ms" },
+    BuiltinInfo {
+        name: "ionq_aria",
+        description: "IonQ Aria: 25 qubits, all-to-all; gpi, gpi2, ms",
+    },
+    BuiltinInfo {
+        name: "ionq_forte",
+        description: "IonQ Forte: 36 qubits, all-to-all; gpi, gpi2, ms",
+    },
     BuiltinInfo {
         name: "rigetti_ankaa",
         description: "Rigetti Ankaa: 84 qubits, 7x12 square lattice; rx, rz, iswap",
@@ -41,7 +48,8 @@ pub const BUILTINS: &[BuiltinInfo] = &[
     },
     BuiltinInfo {
         name: "google_sycamore",
-        description: "Google Sycamore: 54 qubits, diamond grid (88 couplings); sqrt_iswap, phased_x_z",
+        description:
+            "Google Sycamore: 54 qubits, diamond grid (88 couplings); sqrt_iswap, phased_x_z",
     },
     BuiltinInfo {
         name: "google_sycamore_fsim",
@@ -142,7 +150,10 @@ mod tests {
     fn unknown_names_list_the_known_ones() {
         for bad in ["ibm_osprey", "line:", "line:0", "grid:3", "grid:3x", "cube:3", "line:x"] {
             let e = from_name(bad).unwrap_err().to_string();
-            assert!(e.starts_with(&format!("unknown target `{bad}`; known targets: ibm_eagle, ")), "{e}");
+            assert!(
+                e.starts_with(&format!("unknown target `{bad}`; known targets: ibm_eagle, ")),
+                "{e}"
+            );
             assert!(e.ends_with("line:N, ring:N, grid:RxC, all:N"), "{e}");
         }
         assert_eq!(

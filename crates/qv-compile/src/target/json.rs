@@ -46,7 +46,12 @@ pub fn from_file(path: &Path) -> Result<Target, CompileError> {
 pub fn from_str(text: &str, origin: &str) -> Result<Target, CompileError> {
     let fail = |message: String| CompileError::TargetFile { path: origin.to_string(), message };
     let value: Value = serde_json::from_str(text).map_err(|e| {
-        fail(format!("line {} column {}: invalid JSON: {}", e.line(), e.column(), strip_position(&e)))
+        fail(format!(
+            "line {} column {}: invalid JSON: {}",
+            e.line(),
+            e.column(),
+            strip_position(&e)
+        ))
     })?;
     parse(&value).map_err(fail)
 }
@@ -84,7 +89,9 @@ fn parse(value: &Value) -> Result<Target, String> {
         .ok_or("field `basis_gates`: expected an array of gate names")?;
     let mut names = Vec::with_capacity(gate_list.len());
     for (i, g) in gate_list.iter().enumerate() {
-        names.push(g.as_str().ok_or_else(|| format!("field `basis_gates[{i}]`: expected a string"))?);
+        names.push(
+            g.as_str().ok_or_else(|| format!("field `basis_gates[{i}]`: expected a string"))?,
+        );
     }
     let basis = Target::gates_by_name(&names).map_err(|e| format!("field `basis_gates`: {e}"))?;
     let directed = match obj.get("directed") {
@@ -116,10 +123,9 @@ fn required<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<&'a Value, S
 
 fn reject_unknown(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), String> {
     match obj.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(format!(
-            "unknown field `{prefix}{k}` (expected one of: {})",
-            known.join(", ")
-        )),
+        Some(k) => {
+            Err(format!("unknown field `{prefix}{k}` (expected one of: {})", known.join(", ")))
+        }
         None => Ok(()),
     }
 }
@@ -180,7 +186,11 @@ fn parse_qubit_properties(v: &Value, num_qubits: usize) -> Result<Vec<QubitPrope
             .ok_or_else(|| format!("field `qubit_properties[{q}]`: expected an object"))?;
         reject_unknown(obj, &["readout_error", "t1", "t2"], &prefix)?;
         let get = |f: &str| obj.get(f).map_or(Ok(None), |v| as_number(v, &format!("{prefix}{f}")));
-        out.push(QubitProperties { readout_error: get("readout_error")?, t1: get("t1")?, t2: get("t2")? });
+        out.push(QubitProperties {
+            readout_error: get("readout_error")?,
+            t1: get("t1")?,
+            t2: get("t2")?,
+        });
     }
     Ok(out)
 }
@@ -197,8 +207,8 @@ fn parse_gate_properties(v: &Value) -> Result<Vec<GateProperties>, String> {
             .get("gate")
             .and_then(Value::as_str)
             .ok_or_else(|| format!("field `{prefix}.gate`: expected a gate name"))?;
-        let gate = Target::gates_by_name(&[name])
-            .map_err(|e| format!("field `{prefix}.gate`: {e}"))?[0];
+        let gate =
+            Target::gates_by_name(&[name]).map_err(|e| format!("field `{prefix}.gate`: {e}"))?[0];
         let qubits = obj
             .get("qubits")
             .and_then(Value::as_array)
@@ -213,43 +223,58 @@ fn parse_gate_properties(v: &Value) -> Result<Vec<GateProperties>, String> {
     Ok(out)
 }
 
-/// The target in the JSON format (all-to-all maps omit `coupling_map`).
+/// The JSON document of a target, fields in the documented order.
+#[derive(serde::Serialize)]
+struct TargetDoc<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    num_qubits: usize,
+    basis_gates: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coupling_map: Option<Vec<[usize; 2]>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    directed: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    qubit_properties: Vec<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    gate_properties: Vec<Value>,
+}
+
+/// The target in the JSON format as one line of text, fields in the
+/// documented order (all-to-all maps omit `coupling_map`).
+pub fn to_json(target: &Target) -> String {
+    serde_json::to_string(&document(target)).unwrap_or_default()
+}
+
+/// The target in the JSON format as a value (object keys sorted).
 pub fn to_value(target: &Target) -> Value {
+    serde_json::to_value(document(target)).unwrap_or(Value::Null)
+}
+
+fn document(target: &Target) -> TargetDoc<'_> {
     let map = target.coupling_map();
-    let mut obj = Map::new();
-    obj.insert("name".into(), json!(target.name()));
-    if !target.description().is_empty() {
-        obj.insert("description".into(), json!(target.description()));
-    }
-    obj.insert("num_qubits".into(), json!(target.num_qubits()));
-    let names: Vec<&str> = target.basis_gates().iter().map(|g| g.name()).collect();
-    obj.insert("basis_gates".into(), json!(names));
-    if !map.is_all_to_all() || map.num_qubits() == 1 {
-        let edges: Vec<[usize; 2]> = map.edges().iter().map(|&(a, b)| [a, b]).collect();
-        obj.insert("coupling_map".into(), json!(edges));
-    }
-    if map.is_directed() {
-        obj.insert("directed".into(), json!(true));
-    }
-    if !target.qubit_properties().is_empty() {
-        let qs: Vec<Value> = target
+    TargetDoc {
+        name: target.name(),
+        description: target.description(),
+        num_qubits: target.num_qubits(),
+        basis_gates: target.basis_gates().iter().map(|g| g.name()).collect(),
+        coupling_map: (!map.is_all_to_all() || map.num_qubits() == 1)
+            .then(|| map.edges().iter().map(|&(a, b)| [a, b]).collect()),
+        directed: map.is_directed(),
+        qubit_properties: target
             .qubit_properties()
             .iter()
             .map(|p| json!({"readout_error": p.readout_error, "t1": p.t1, "t2": p.t2}))
-            .collect();
-        obj.insert("qubit_properties".into(), Value::Array(qs));
-    }
-    if !target.gate_properties().is_empty() {
-        let gs: Vec<Value> = target
+            .collect(),
+        gate_properties: target
             .gate_properties()
             .iter()
             .map(|p| {
                 json!({"gate": p.gate.name(), "qubits": p.qubits, "error": p.error, "duration": p.duration})
             })
-            .collect();
-        obj.insert("gate_properties".into(), Value::Array(gs));
+            .collect(),
     }
-    Value::Object(obj)
 }
 
 #[cfg(test)]
@@ -284,8 +309,8 @@ mod tests {
 
     #[test]
     fn missing_coupling_map_means_all_to_all() {
-        let t = from_str(r#"{"name":"ions","num_qubits":4,"basis_gates":["rxx","rz"]}"#, "x")
-            .unwrap();
+        let t =
+            from_str(r#"{"name":"ions","num_qubits":4,"basis_gates":["rxx","rz"]}"#, "x").unwrap();
         assert!(t.coupling_map().is_all_to_all());
         assert_eq!(t.coupling_map().num_couplings(), 6);
     }
@@ -313,7 +338,10 @@ mod tests {
             "dev.json: unknown field `coupling` (expected one of: name, description, num_qubits, \
              basis_gates, coupling_map, directed, qubit_properties, gate_properties)"
         );
-        assert_eq!(err("{\n  \"name\": \"d\",\n}"), "dev.json: line 3 column 1: invalid JSON: trailing comma");
+        assert_eq!(
+            err("{\n  \"name\": \"d\",\n}"),
+            "dev.json: line 3 column 1: invalid JSON: trailing comma"
+        );
         assert_eq!(
             err(r#"{"name":"d","num_qubits":2,"basis_gates":["cx"],
                 "gate_properties":[{"gate":"cx","qubits":[0,1],"error":"big"}]}"#),

@@ -192,8 +192,9 @@ impl Target {
     /// containing a path separator) is read as a file; anything else is a
     /// built-in name, or a file of that name when no built-in matches.
     pub fn load(spec: &str) -> Result<Target, CompileError> {
-        let looks_like_path =
-            spec.ends_with(".json") || spec.contains('/') || spec.contains(std::path::MAIN_SEPARATOR);
+        let looks_like_path = spec.ends_with(".json")
+            || spec.contains('/')
+            || spec.contains(std::path::MAIN_SEPARATOR);
         if looks_like_path {
             return Self::from_json_file(Path::new(spec));
         }
@@ -312,7 +313,11 @@ impl Target {
 }
 
 fn key(gate: StandardGate, qubits: &[usize]) -> (StandardGate, usize, usize) {
-    (gate, qubits.first().copied().unwrap_or(usize::MAX), qubits.get(1).copied().unwrap_or(usize::MAX))
+    (
+        gate,
+        qubits.first().copied().unwrap_or(usize::MAX),
+        qubits.get(1).copied().unwrap_or(usize::MAX),
+    )
 }
 
 fn check_probability(v: Option<f64>, what: impl Fn() -> String) -> Result<(), CompileError> {

@@ -51,7 +51,11 @@ pub fn random_circuit(n: usize, num_gates: usize, seed: u64) -> Circuit {
             }
         } else {
             let k = rng.gen_range(1..=n);
-            let qs: Vec<usize> = (0..k).map(|_| rng.gen_range(0..n)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let qs: Vec<usize> = (0..k)
+                .map(|_| rng.gen_range(0..n))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
             c = c.barrier(&qs);
         }
     }
@@ -108,7 +112,10 @@ pub fn compact(circuit: &Circuit, qubits: &[usize]) -> Circuit {
     for inst in circuit.instructions() {
         let mut inst = inst.clone();
         inst.qubits = inst.qubits.iter().map(|&q| index[q]).collect();
-        assert!(inst.qubits.iter().all(|&q| q != usize::MAX), "instruction outside the used qubits");
+        assert!(
+            inst.qubits.iter().all(|&q| q != usize::MAX),
+            "instruction outside the used qubits"
+        );
         out.push(inst).unwrap();
     }
     out
@@ -192,7 +199,10 @@ fn slot_positions(routed: &RoutedCircuit, used: &[usize]) -> (Vec<usize>, Vec<us
 
 /// Compares `a` and `b` up to one global phase.
 fn assert_same_up_to_phase(a: &[C64], b: &[C64], what: &str) {
-    let (i, _) = b.iter().enumerate().fold((0, 0.0), |acc, (i, v)| if v.norm() > acc.1 { (i, v.norm()) } else { acc });
+    let (i, _) =
+        b.iter()
+            .enumerate()
+            .fold((0, 0.0), |acc, (i, v)| if v.norm() > acc.1 { (i, v.norm()) } else { acc });
     assert!(a[i].norm() > 1e-9, "{what}: states differ (zero where nonzero expected)");
     let phase = a[i] / b[i];
     let err = a.iter().zip(b).map(|(x, y)| (x - y * phase).norm()).fold(0.0, f64::max);
