@@ -234,7 +234,8 @@ def main():
                 s_ql = run_qulacs(n, gates)[1].get_vector()
                 f_ql = fidelity(s_qv, s_ql)
                 del s_ql, s_qv
-                agree = f_aer > 1 - 1e-8 and f_ql > 1 - 1e-8
+                agree = bool(f_aer > 1 - 1e-8 and f_ql > 1 - 1e-8)
+                f_aer, f_ql = float(f_aer), float(f_ql)
                 peer = min(t_aer, t_ql)
                 row = dict(family=fam, qubits=n, gates=len(gates), qv_s=t_qv, aer_s=t_aer, qulacs_s=t_ql,
                            speedup=peer / t_qv, fidelity_aer=f_aer, fidelity_qulacs=f_ql, agree=agree)

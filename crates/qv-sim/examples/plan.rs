@@ -34,6 +34,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ("controlled", qubits.len() + controls.len())
             }
             FusedOp::Dense { qubits, .. } => ("dense", qubits.len()),
+            FusedOp::Monomial { qubits, controls, .. } => {
+                ("monomial", qubits.len() + controls.len())
+            }
             FusedOp::Diagonal { qubits, .. } => ("diagonal", qubits.len()),
         };
         *hist.entry(key).or_default() += 1;

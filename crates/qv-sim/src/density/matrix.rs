@@ -89,6 +89,15 @@ impl DensityMatrix {
                 FusedOp::Dense { qubits, controls, matrix } => {
                     kernels::apply_dense(&mut self.data, n2, qubits, controls, matrix, threads)
                 }
+                FusedOp::Monomial { qubits, controls, source, phases } => kernels::apply_monomial(
+                    &mut self.data,
+                    n2,
+                    qubits,
+                    controls,
+                    source,
+                    phases,
+                    threads,
+                ),
                 FusedOp::Diagonal { qubits, diag } => {
                     kernels::apply_diagonal(&mut self.data, n2, qubits, diag, threads)
                 }

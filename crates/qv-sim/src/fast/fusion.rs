@@ -38,6 +38,19 @@ pub enum FusedOp {
         /// Row-major `2^k × 2^k` matrix on the targets.
         matrix: Vec<C64>,
     },
+    /// A monomial unitary (one nonzero per row: a permutation with phases)
+    /// on ascending physical `qubits`, applied where every `controls` qubit
+    /// is 1: output row `r` is `phases[r]` times input row `source[r]`.
+    Monomial {
+        /// Ascending physical target qubits.
+        qubits: Vec<usize>,
+        /// Physical control qubits.
+        controls: Vec<usize>,
+        /// Input row of each output row.
+        source: Vec<usize>,
+        /// Factor of each output row.
+        phases: Vec<C64>,
+    },
     /// A diagonal unitary on ascending physical `qubits`.
     Diagonal {
         /// Ascending physical qubits.
@@ -209,8 +222,33 @@ fn finish(blk: Block) -> FusedOp {
             acc = m.embed(&local(qs), k).mul(&acc);
         }
         let (qubits, controls, matrix) = split_controls(&blk.qubits, &acc);
-        FusedOp::Dense { qubits, controls, matrix }
+        match monomial(&matrix) {
+            Some((source, phases)) => FusedOp::Monomial { qubits, controls, source, phases },
+            None => FusedOp::Dense { qubits, controls, matrix },
+        }
     }
+}
+
+/// The permutation and factors of a monomial matrix (exactly one nonzero
+/// entry per row and column), or `None`. Such blocks (x, cx, ccx, swap, …)
+/// need no arithmetic beyond the factors, so they run at memory speed.
+fn monomial(m: &[C64]) -> Option<(Vec<usize>, Vec<C64>)> {
+    let dim = (m.len() as f64).sqrt() as usize;
+    let zero = C64::new(0.0, 0.0);
+    let mut source = Vec::with_capacity(dim);
+    let mut phases = Vec::with_capacity(dim);
+    let mut used = vec![false; dim];
+    for r in 0..dim {
+        let mut nonzero = (0..dim).filter(|&c| m[r * dim + c] != zero);
+        let c = nonzero.next()?;
+        if nonzero.next().is_some() || used[c] {
+            return None;
+        }
+        used[c] = true;
+        source.push(c);
+        phases.push(m[r * dim + c]);
+    }
+    Some((source, phases))
 }
 
 /// Finds the qubits of a dense block that act only as controls (the matrix is
@@ -302,9 +340,10 @@ mod tests {
     fn controlled_gates_keep_their_controls() {
         let plan = plan(&[op(StandardGate::Ccx, &[], &[0, 1, 2])], 3, FusionLimits::OFF);
         match &plan.ops[..] {
-            [FusedOp::Dense { qubits, controls, matrix }] => {
+            [FusedOp::Monomial { qubits, controls, source, phases }] => {
                 assert_eq!((qubits.as_slice(), controls.as_slice()), (&[2][..], &[0, 1][..]));
-                assert_eq!(matrix.len(), 4);
+                assert_eq!(source, &[1, 0]);
+                assert!(phases.iter().all(|p| *p == C64::new(1.0, 0.0)));
             }
             other => panic!("unexpected plan {other:?}"),
         }

@@ -304,6 +304,62 @@ pub fn apply_dense<F: Real>(
 }
 
 #[inline(always)]
+fn monomial_body<F: Real>(
+    ptr: SendPtr<F>,
+    groups: &Groups,
+    offsets: &[usize],
+    source: &[usize],
+    phases: &[Complex<F>],
+    trivial: bool,
+    start: usize,
+    end: usize,
+) {
+    let d = offsets.len();
+    let mut buf = [Complex::new(F::zero(), F::zero()); 64];
+    for r in start..end {
+        let base = groups.base(r);
+        for j in 0..d {
+            // SAFETY: base + offsets[j] < 2^n, and this group is ours alone.
+            buf[j] = unsafe { *ptr.at(base + offsets[j]) };
+        }
+        for i in 0..d {
+            let v = buf[source[i]];
+            let out = if trivial { v } else { v * phases[i] };
+            // SAFETY: as above.
+            unsafe { *ptr.at(base + offsets[i]) = out };
+        }
+    }
+}
+
+multiversion!(monomial_range, monomial_body, <F: Real;>,
+    (ptr: SendPtr<F>, groups: &Groups, offsets: &[usize], source: &[usize], phases: &[Complex<F>],
+     trivial: bool, start: usize, end: usize));
+
+/// Applies a monomial unitary (output row `r` = `phases[r]` × input row
+/// `source[r]`) on ascending `qubits` (at most 6) where every `controls` bit is 1.
+pub fn apply_monomial<F: Real>(
+    amps: &mut [Complex<F>],
+    num_qubits: usize,
+    qubits: &[usize],
+    controls: &[usize],
+    source: &[usize],
+    phases: &[C64],
+    threads: usize,
+) {
+    assert!(qubits.len() <= 6, "monomial pass on more than 6 qubits");
+    let offsets: Vec<usize> =
+        (0..1usize << qubits.len()).map(|j| qv_circuit::matrix::deposit_bits(j, qubits)).collect();
+    let groups = Groups::new(qubits, controls);
+    let trivial = phases.iter().all(|p| *p == C64::new(1.0, 0.0));
+    let phases: Vec<Complex<F>> = phases.iter().map(|&p| F::complex(p)).collect();
+    let ptr = SendPtr(amps.as_mut_ptr());
+    let count = groups.count(amps.len());
+    for_ranges(num_qubits, count, threads, |s, e| {
+        monomial_range::<F>(ptr, &groups, &offsets, source, &phases, trivial, s, e)
+    });
+}
+
+#[inline(always)]
 fn diag_body<F: Real>(
     ptr: SendPtr<F>,
     chunk_bits: usize,
