@@ -171,8 +171,8 @@ fn dynamic_circuits_estimate_from_shots_but_not_exactly() {
     assert_eq!(
         err,
         "error: exact expectation values on a state vector need a single final state, but \
-         `measure q[0] -> m[0]` is a mid-circuit measurement; estimate them from shots, or use the \
-         density_matrix backend\n"
+         `measure q[0] -> m[0]` (line 20) is a mid-circuit measurement; estimate them from shots, or \
+         use the density_matrix backend\n"
     );
 }
 

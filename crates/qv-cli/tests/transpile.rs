@@ -94,6 +94,50 @@ fn every_level_keeps_ghz_outcomes_on_a_line() {
     }
 }
 
+/// Every level on several targets: `qv equiv`, given the reported layouts,
+/// confirms the compiled circuit implements the example (unitary up to
+/// global phase; the examples end in measurements, which must stay terminal).
+#[test]
+fn compiled_examples_pass_qv_equiv() {
+    let examples = ["qft_5q.qasm", "bernstein_vazirani.qasm", "grover_3q.qasm", "w_state.qasm"];
+    for name in examples {
+        let path = example(name);
+        for target in ["ibm_eagle", "grid:3x3", "ionq_aria", "google_sycamore"] {
+            for level in ["0", "1", "2", "3"] {
+                let v =
+                    qv_json(&["transpile", &path, "--target", target, "--level", level, "--json"]);
+                let what = format!("{name} on {target} at level {level}");
+                let compiled = temp_file(
+                    &format!("eq_{target}_{level}_{name}"),
+                    v["qasm"].as_str().expect("qasm"),
+                );
+                let layout = |key: &str| {
+                    let items: Vec<String> = v[key]
+                        .as_array()
+                        .expect("layout")
+                        .iter()
+                        .map(|p| p.as_u64().expect("qubit").to_string())
+                        .collect();
+                    items.join(",")
+                };
+                let (init, fin) = (layout("initial_layout"), layout("final_layout"));
+                let compiled = compiled.display().to_string();
+                let eq = qv_json(&[
+                    "equiv",
+                    &path,
+                    &compiled,
+                    "--initial-layout",
+                    &init,
+                    "--final-layout",
+                    &fin,
+                    "--json",
+                ]);
+                assert_eq!(eq["equivalent"], true, "{what}: {eq}");
+            }
+        }
+    }
+}
+
 #[test]
 fn text_output_is_qasm_with_layout_comments() {
     let bell = example("bell.qasm");

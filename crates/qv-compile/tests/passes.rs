@@ -52,7 +52,9 @@ fn inverse_cancellation_preserves_unitary() {
 
 #[test]
 fn remove_identity_preserves_unitary() {
-    check_pass("remove_identity", 3, |c| passes::run_remove_identity_equivalent(c).unwrap());
+    check_pass("remove_identity", 3, |c| {
+        passes::run_remove_identity_equivalent(c, passes::remove_identity::EXACT).unwrap()
+    });
 }
 
 #[test]

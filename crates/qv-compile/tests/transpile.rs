@@ -107,6 +107,29 @@ fn small_random_circuits_are_equivalent_at_every_level_on_every_target() {
     }
 }
 
+/// A directed device: every native two-qubit gate must run in its listed
+/// direction, including gates the input used the other way round.
+#[test]
+fn directed_couplings_are_respected() {
+    use StandardGate::*;
+    let map = CouplingMap::new(4, &[(0, 1), (2, 1), (2, 3), (3, 0)], true).unwrap();
+    for basis in [[Ecr, Rz, Sx, X], [Cx, Rz, Sx, X]] {
+        let target = Target::new("directed", &basis, map.clone()).unwrap();
+        let gates = table_gates(2);
+        for level in 0..=3u8 {
+            for case in 0..4u64 {
+                let mut r = rng(500 + case);
+                let c = random_circuit(&mut r, 4, 14, &gates);
+                let what = format!("directed {} level {level} case {case}", basis[0].name());
+                let result = compile(&c, &target, level, case);
+                assert_native(&result, &target, &what);
+                let (small, init, fin) = compress(&result);
+                assert_equiv_with_layouts(&c, &small, &init, &fin, &what);
+            }
+        }
+    }
+}
+
 /// Larger circuits: compare final states from random product inputs.
 #[test]
 fn wider_circuits_keep_their_states_on_routed_targets() {
@@ -131,6 +154,47 @@ fn wider_circuits_keep_their_states_on_routed_targets() {
                     &mut rng(trial),
                     &what,
                 );
+            }
+        }
+    }
+}
+
+/// Terminal measurements stay terminal: routing finishes before them, so no
+/// gate (or routing swap) touches a measured qubit afterwards, and the
+/// outcome distribution is unchanged.
+#[test]
+fn terminal_measurements_stay_terminal() {
+    use StandardGate::*;
+    let gates = [H, Cx, Rz, Cp, Swap, Sx, Rzz];
+    for name in ["ibm_eagle", "grid:3x3", "line:6", "rigetti_ankaa"] {
+        let target = Target::from_name(name).unwrap();
+        for level in 0..=3u8 {
+            for case in 0..3u64 {
+                let mut r = rng(900 + case);
+                let n = 6;
+                let unitary = random_circuit(&mut r, n, 30, &gates);
+                let mut c = Circuit::with_clbits(n, n);
+                for inst in unitary.instructions() {
+                    c.push(inst.clone()).unwrap();
+                }
+                // Measure in a scrambled order, without a barrier.
+                for q in [3, 0, 5, 1, 4, 2] {
+                    c = c.measure(q, q);
+                }
+                let what = format!("{name} level {level} case {case}");
+                let result = compile(&c, &target, level, case);
+                assert!(
+                    result.circuit.measurements_are_terminal(),
+                    "{what}: measurement not terminal"
+                );
+                let (small, _, _) = compress(&result);
+                let want = qv_sim::probabilities(&c).unwrap();
+                let got = qv_sim::probabilities(&small).unwrap();
+                assert_eq!(want.values.len(), got.values.len(), "{what}");
+                for ((kw, pw), (kg, pg)) in want.values.iter().zip(&got.values) {
+                    assert_eq!(kw, kg, "{what}");
+                    assert!((pw - pg).abs() < 1e-9, "{what}: P({kw}) = {pg}, want {pw}");
+                }
             }
         }
     }

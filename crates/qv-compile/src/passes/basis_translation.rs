@@ -16,6 +16,8 @@
 //! native gates; otherwise the error names the gate and why. Conditioned
 //! gates translate gate by gate and keep their condition.
 
+use std::collections::HashMap;
+
 use qv_circuit::{Circuit, StandardGate};
 
 use super::program::{round_trip, Op, OpKind, Program};
@@ -96,13 +98,14 @@ pub fn basis_translation(program: &mut Program, native: &NativeGates) -> Result<
     }
     let mut out = Vec::with_capacity(program.ops.len() * 2);
     let mut phase = 0.0;
+    let mut cache = SynthesisCache::default();
     for op in std::mem::take(&mut program.ops) {
         if is_native(&op, native) {
             out.push(op);
             continue;
         }
         let added = match op.qubits.len() {
-            2 => translate_2q(&op, native, &mut out)?,
+            2 => translate_2q(&op, native, &mut cache, &mut out)?,
             _ => translate_1q(&op, native, &mut out)?,
         };
         if op.condition.is_none() {
@@ -161,7 +164,24 @@ fn translate_1q(op: &Op, native: &NativeGates, out: &mut Vec<Op>) -> Result<f64,
 }
 
 /// Appends the translation of a two-qubit gate; returns its global phase.
-fn translate_2q(op: &Op, native: &NativeGates, out: &mut Vec<Op>) -> Result<f64, CompileError> {
+/// Gate, parameter bits and whether the native gates run reversed.
+type CacheKey = (StandardGate, [u64; 4], bool);
+
+/// Syntheses of the two-qubit gates translated so far, by gate, parameters
+/// and orientation: a routed circuit repeats the same few gates (`swap`
+/// above all) many times.
+#[derive(Debug, Default)]
+struct SynthesisCache {
+    /// Ops on local qubits 0 (the gate's first) and 1, with the phase.
+    entries: HashMap<CacheKey, (f64, Vec<Op>)>,
+}
+
+fn translate_2q(
+    op: &Op,
+    native: &NativeGates,
+    cache: &mut SynthesisCache,
+    out: &mut Vec<Op>,
+) -> Result<f64, CompileError> {
     let (a, b) = (op.qubits[0], op.qubits[1]);
     let Some(basis) = native.two_qubit.as_ref().filter(|_| native.euler.is_some()) else {
         return table_fallback(op, native, out).map_err(|_| {
@@ -177,13 +197,70 @@ fn translate_2q(op: &Op, native: &NativeGates, out: &mut Vec<Op>) -> Result<f64,
             unsupported(op, native, reason)
         });
     };
-    let u = to_mat4(&op.matrix()).ok_or_else(|| unsupported(op, native, "bad matrix".into()))?;
-    let (added, ops) = synthesize_on(&u, a, b, basis, native)?;
-    out.extend(ops.into_iter().map(|mut o| {
-        o.condition = op.condition;
-        o
+    let reversed = !native.target.allows(a, b) && native.target.allows(b, a);
+    let mut bits = [0u64; 4];
+    let gate = op.standard_gate().unwrap_or(StandardGate::Id);
+    let cacheable = op.params.len() <= bits.len();
+    for (slot, p) in bits.iter_mut().zip(&op.params) {
+        *slot = p.to_bits();
+    }
+    let key = (gate, bits, reversed);
+    if !cacheable || !cache.entries.contains_key(&key) {
+        let u =
+            to_mat4(&op.matrix()).ok_or_else(|| unsupported(op, native, "bad matrix".into()))?;
+        // Synthesised on local qubits 0 and 1 with the same orientation rule.
+        let (added, ops) = synthesize_oriented(&u, reversed, basis)?;
+        if !cacheable {
+            emit_local(&ops, a, b, op.condition, out);
+            return Ok(added);
+        }
+        cache.entries.insert(key, (added, ops));
+    }
+    let (added, ops) = &cache.entries[&key];
+    emit_local(ops, a, b, op.condition, out);
+    Ok(*added)
+}
+
+/// Appends ops on local qubits 0/1 mapped to `a`/`b`, with `condition`.
+fn emit_local(
+    ops: &[Op],
+    a: usize,
+    b: usize,
+    condition: Option<qv_circuit::Condition>,
+    out: &mut Vec<Op>,
+) {
+    out.extend(ops.iter().map(|o| Op {
+        kind: o.kind,
+        params: o.params.clone(),
+        qubits: o.qubits.iter().map(|&l| if l == 0 { a } else { b }).collect(),
+        clbits: vec![],
+        condition,
     }));
-    Ok(added)
+}
+
+/// Synthesises `u` on local qubits 0 and 1, with every native two-qubit
+/// gate on `[1, 0]` when `reversed` and on `[0, 1]` otherwise.
+fn synthesize_oriented(
+    u: &Mat4,
+    reversed: bool,
+    basis: &TwoQubitBasis,
+) -> Result<(f64, Vec<Op>), CompileError> {
+    let synth = if reversed {
+        let perm = [0, 2, 1, 3];
+        let swapped: Mat4 = std::array::from_fn(|r| std::array::from_fn(|c| u[perm[r]][perm[c]]));
+        basis.synthesize(&swapped)?
+    } else {
+        basis.synthesize(u)?
+    };
+    let ops = synth
+        .ops
+        .into_iter()
+        .map(|(g, p, q)| {
+            let local = q.iter().map(|&l| if reversed { 1 - l } else { l }).collect();
+            Op::gate(g, p, local)
+        })
+        .collect();
+    Ok((synth.global_phase, ops))
 }
 
 /// Synthesises `u` (qubit 0 = `a`, qubit 1 = `b`) with every native
@@ -196,23 +273,12 @@ pub(crate) fn synthesize_on(
     basis: &TwoQubitBasis,
     native: &NativeGates,
 ) -> Result<(f64, Vec<Op>), CompileError> {
-    let target = native.target;
     // The basis gates come out on [0, 1]; swap roles when only b→a is allowed.
-    let reversed = !target.allows(a, b) && target.allows(b, a);
-    let synth = if reversed {
-        let perm = [0, 2, 1, 3];
-        let swapped: Mat4 = std::array::from_fn(|r| std::array::from_fn(|c| u[perm[r]][perm[c]]));
-        basis.synthesize(&swapped)?
-    } else {
-        basis.synthesize(u)?
-    };
-    let (q0, q1) = if reversed { (b, a) } else { (a, b) };
-    let ops = synth
-        .ops
-        .into_iter()
-        .map(|(g, p, q)| Op::gate(g, p, q.iter().map(|&l| if l == 0 { q0 } else { q1 }).collect()))
-        .collect();
-    Ok((synth.global_phase, ops))
+    let reversed = !native.target.allows(a, b) && native.target.allows(b, a);
+    let (phase, local) = synthesize_oriented(u, reversed, basis)?;
+    let mut ops = Vec::with_capacity(local.len());
+    emit_local(&local, a, b, None, &mut ops);
+    Ok((phase, ops))
 }
 
 /// Expands `op` through the gate table until every gate is native.

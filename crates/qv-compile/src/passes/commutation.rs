@@ -7,8 +7,8 @@
 //! anything on the others) for a Pauli `P` — and two gates whose shared
 //! qubits all have the same axis commute (`rz` and a CX control share `Z`;
 //! `rx` and a CX target share `X`). Otherwise the two matrices are multiplied
-//! both ways on the union of their qubits; results for parameter-free gate
-//! pairs are cached.
+//! both ways on the union of their qubits (fixed 8×8 arrays for up to three
+//! qubits), and the answer is cached by gates, parameters and arrangement.
 //!
 //! [`commutation_sets`] groups each wire's ops as Qiskit's
 //! `CommutationAnalysis` does: a gate joins the wire's current set when it
@@ -98,14 +98,21 @@ impl CommutationChecker {
         let (Some(ga), Some(gb)) = (a.free_gate(), b.free_gate()) else {
             return false;
         };
-        let axes_agree = a.qubits.iter().enumerate().all(|(i, q)| {
-            let Some(j) = b.qubits.iter().position(|x| x == q) else {
-                return true;
-            };
-            let (x, y) = (axis(ga, i), axis(gb, j));
-            x == Axis::Identity || y == Axis::Identity || (x == y && x != Axis::General)
-        });
-        if axes_agree {
+        let mut agree = true;
+        for (i, q) in a.qubits.iter().enumerate() {
+            let Some(j) = b.qubits.iter().position(|x| x == q) else { continue };
+            match (axis(ga, i), axis(gb, j)) {
+                (Axis::Identity, _) | (_, Axis::Identity) => {}
+                (x, y) if x == y && x != Axis::General => {}
+                // Two different Pauli axes (say an `rz` and an `sx`): the gates
+                // commute only if one is the identity on that qubit, which
+                // identity removal has already taken out, so answer no
+                // without multiplying (a "no" is always safe).
+                (x, y) if x != Axis::General && y != Axis::General => return false,
+                _ => agree = false,
+            }
+        }
+        if agree {
             return true;
         }
         // Union of qubits: a's first, then b's new ones.
@@ -212,34 +219,75 @@ pub struct CommutationSets {
     pub set_of: Vec<Vec<usize>>,
 }
 
-/// Groups each wire's ops into commutation sets (see the module docs).
-pub fn commutation_sets(program: &Program, checker: &mut CommutationChecker) -> CommutationSets {
+/// The set index of every (op, qubit argument), flat: the compact form of
+/// [`CommutationSets::set_of`] that the cancellation pass uses.
+#[derive(Clone, Debug)]
+pub(crate) struct SetIndex {
+    /// `start[i]`: where op `i`'s entries begin in `set`.
+    start: Vec<u32>,
+    set: Vec<u32>,
+}
+
+impl SetIndex {
+    /// The set of op `i` on the wire of its `k`-th qubit.
+    pub(crate) fn of(&self, i: usize, k: usize) -> usize {
+        self.set[self.start[i] as usize + k] as usize
+    }
+}
+
+/// Assigns every op its commutation set on each of its wires.
+pub(crate) fn set_index(program: &Program, checker: &mut CommutationChecker) -> SetIndex {
+    let mut start = Vec::with_capacity(program.ops.len() + 1);
+    let mut total = 0u32;
+    for op in &program.ops {
+        start.push(total);
+        total += op.qubits.len() as u32;
+    }
+    let mut set = vec![0u32; total as usize];
     let wires = Wires::of(program);
-    let mut set_of: Vec<Vec<usize>> =
-        program.ops.iter().map(|op| vec![0; op.qubits.len()]).collect();
-    let mut sets = Vec::with_capacity(program.num_qubits);
+    // The members of the wire's current set, reused across wires.
+    let mut current: Vec<usize> = Vec::new();
     for (q, on) in wires.on.iter().enumerate() {
-        let mut wire_sets: Vec<Vec<usize>> = Vec::new();
+        current.clear();
+        let mut count = 0u32;
         for &i in on {
             let op = &program.ops[i];
             let joins = op.free_gate().is_some()
-                && wire_sets.last().is_some_and(|set| {
-                    set.iter().all(|&j| {
-                        let other = &program.ops[j];
-                        other.free_gate().is_some() && checker.commute(other, op)
-                    })
+                && !current.is_empty()
+                && current.iter().all(|&j| {
+                    let other = &program.ops[j];
+                    other.free_gate().is_some() && checker.commute(other, op)
                 });
-            if joins {
-                if let Some(last) = wire_sets.last_mut() {
-                    last.push(i);
-                }
-            } else {
-                wire_sets.push(vec![i]);
+            if !joins {
+                current.clear();
+                count += 1;
             }
+            current.push(i);
             let k = op.qubits.iter().position(|&x| x == q).unwrap_or(0);
-            set_of[i][k] = wire_sets.len() - 1;
+            set[start[i] as usize + k] = count - 1;
         }
-        sets.push(wire_sets);
+    }
+    SetIndex { start, set }
+}
+
+/// Groups each wire's ops into commutation sets (see the module docs).
+pub fn commutation_sets(program: &Program, checker: &mut CommutationChecker) -> CommutationSets {
+    let index = set_index(program, checker);
+    let set_of: Vec<Vec<usize>> = program
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| (0..op.qubits.len()).map(|k| index.of(i, k)).collect())
+        .collect();
+    let mut sets: Vec<Vec<Vec<usize>>> = vec![Vec::new(); program.num_qubits];
+    for (i, op) in program.ops.iter().enumerate() {
+        for (k, &q) in op.qubits.iter().enumerate() {
+            let s = set_of[i][k];
+            if sets[q].len() <= s {
+                sets[q].resize(s + 1, Vec::new());
+            }
+            sets[q][s].push(i);
+        }
     }
     CommutationSets { sets, set_of }
 }

@@ -15,12 +15,11 @@
 //!
 //! Global phases are tracked exactly.
 
-use std::collections::BTreeMap;
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
 
 use qv_circuit::{Circuit, Matrix, StandardGate};
 
-use super::commutation::{commutation_sets, CommutationChecker};
+use super::commutation::{set_index, CommutationChecker};
 use super::program::{identity_phase, round_trip, Op, Program};
 use crate::error::CompileError;
 
@@ -54,6 +53,10 @@ impl RotationGates {
         RotationGates { z, x_fixed, rx: basis.contains(&Rx) }
     }
 }
+
+/// A group: kind, wire, set on it, second wire and its set (`usize::MAX`
+/// for one-qubit gates).
+type GroupKey = (Group, usize, usize, usize, usize);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Group {
@@ -102,44 +105,44 @@ pub fn commutative_cancellation(
     gates: &RotationGates,
     checker: &mut CommutationChecker,
 ) {
-    let sets = commutation_sets(program, checker);
-    // Group key: (kind, wire, set, second wire, its set); BTreeMap for a
-    // deterministic order.
-    let mut groups: BTreeMap<(Group, usize, usize, usize, usize), Vec<usize>> = BTreeMap::new();
-    for (q, wire_sets) in sets.sets.iter().enumerate() {
-        for (s, set) in wire_sets.iter().enumerate() {
-            for &i in set {
-                let op = &program.ops[i];
-                let Some(g) = op.free_gate() else { continue };
-                match op.qubits.len() {
-                    1 => {
-                        let kind = if is_self_inverse(g) {
-                            Group::SelfInverse(g)
-                        } else if z_rotation(op).is_some() {
-                            Group::ZRotation
-                        } else if x_rotation(op).is_some() {
-                            Group::XRotation
-                        } else {
-                            continue;
-                        };
-                        groups.entry((kind, q, s, usize::MAX, usize::MAX)).or_default().push(i);
-                    }
-                    2 if is_self_inverse(g) && op.qubits[0] == q => {
-                        let (a, b) = (op.qubits[0], op.qubits[1]);
-                        let (sa, sb) = (sets.set_of[i][0], sets.set_of[i][1]);
-                        // cz and swap are symmetric: order their wires.
-                        let key = if matches!(g, StandardGate::Cz | StandardGate::Swap) && b < a {
-                            (Group::SelfInverse(g), b, sb, a, sa)
-                        } else {
-                            (Group::SelfInverse(g), a, sa, b, sb)
-                        };
-                        groups.entry(key).or_default().push(i);
-                    }
-                    _ => {}
-                }
+    let sets = set_index(program, checker);
+    // Group keys (kind, wire, set, second wire, its set) with their op, in
+    // program order; a stable sort then brings each group together with its
+    // members still in program order.
+    let mut keyed: Vec<(GroupKey, usize)> = Vec::new();
+    for (i, op) in program.ops.iter().enumerate() {
+        let Some(g) = op.free_gate() else { continue };
+        match op.qubits.len() {
+            1 => {
+                let kind = if is_self_inverse(g) {
+                    Group::SelfInverse(g)
+                } else if z_rotation(op).is_some() {
+                    Group::ZRotation
+                } else if x_rotation(op).is_some() {
+                    Group::XRotation
+                } else {
+                    continue;
+                };
+                keyed.push(((kind, op.qubits[0], sets.of(i, 0), usize::MAX, usize::MAX), i));
             }
+            2 if is_self_inverse(g) => {
+                let (a, b) = (op.qubits[0], op.qubits[1]);
+                let (sa, sb) = (sets.of(i, 0), sets.of(i, 1));
+                // cz and swap are symmetric: order their wires.
+                let key = if matches!(g, StandardGate::Cz | StandardGate::Swap) && b < a {
+                    (Group::SelfInverse(g), b, sb, a, sa)
+                } else {
+                    (Group::SelfInverse(g), a, sa, b, sb)
+                };
+                keyed.push((key, i));
+            }
+            _ => {}
         }
     }
+    keyed.sort_by_key(|(k, _)| *k);
+    let groups = keyed
+        .chunk_by(|x, y| x.0 == y.0)
+        .map(|chunk| (chunk[0].0, chunk.iter().map(|(_, i)| *i).collect::<Vec<usize>>()));
     let mut removed = vec![false; program.ops.len()];
     let mut replaced: Vec<Option<Op>> = vec![None; program.ops.len()];
     let mut phase = 0.0;

@@ -10,6 +10,7 @@
 //! - [`remove_identity`]: gates equal to the identity up to phase.
 //! - [`remove_diagonal_before_measure`]: diagonal gates right before measurement.
 //! - [`elide_permutations`]: swaps turned into a relabelling of qubits.
+//! - [`final_measurements`]: final measurements kept behind a barrier during routing.
 //! - [`commutation`]: the commutation checker and per-wire commutation sets.
 //! - [`commutative_cancellation`]: cancellation and merging within commutation sets.
 //! - [`blocks`]: one-qubit runs and two-qubit blocks.
@@ -31,6 +32,7 @@ pub mod commutation;
 pub mod commutative_cancellation;
 pub mod consolidate;
 pub mod elide_permutations;
+pub mod final_measurements;
 pub mod metrics;
 pub mod optimize_1q;
 pub mod program;
@@ -48,6 +50,7 @@ pub use commutative_cancellation::{
 };
 pub use consolidate::{consolidate_blocks, run_consolidate_blocks};
 pub use elide_permutations::{elide_permutations, run_elide_permutations};
+pub use final_measurements::{barrier_before_final_measurements, remove_marker_barrier};
 pub use metrics::{circuit_metrics, metrics, Metrics};
 pub use optimize_1q::{optimize_1q, optimize_1q_runs, run_optimize_1q};
 pub use program::{Op, OpKind, Program};

@@ -6,23 +6,27 @@
 //! phase is unobservable, so it goes without a phase. Gates on three or more
 //! qubits are left alone (none of them is parameterised to the identity).
 //!
-//! "Equal to the identity" is decided as Qiskit's `RemoveIdentityEquivalent`
-//! does by default: the average gate fidelity with the identity,
-//! `F = (1 + d·|Tr G|²/d²)/(1 + d)`, is within [`FIDELITY_TOLERANCE`]
-//! (10⁻¹²) of 1. Rotations by less than about 2·10⁻⁶ rad qualify — the tiny
-//! controlled phases of a large QFT, for instance, which then need no
-//! routing at all. The entries of such a gate differ from the identity's by
-//! at most about 10⁻⁶.
+//! "Equal to the identity" means that the average gate fidelity with the
+//! identity, `F = (1 + d·|Tr G|²/d²)/(1 + d)`, is within a cut-off of 1.
+//! [`APPROXIMATE`] (10⁻¹²) is the cut-off of Qiskit's
+//! `RemoveIdentityEquivalent` at its defaults: rotations by less than about
+//! 2·10⁻⁶ rad qualify — the tiny controlled phases of a large QFT, which then
+//! need no routing at all — and such a gate's entries differ from the
+//! identity's by up to about 10⁻⁶. [`EXACT`] removes only gates within
+//! 10⁻¹⁰ of `e^{iφ}·I` entry by entry, such as rotations that synthesis
+//! left at a rounding-error angle (the fidelity itself cannot resolve angles
+//! below about 10⁻⁸ in double precision, so it is not used there). The pass manager uses the first on the input
+//! circuit, as Qiskit does, and the second after synthesis.
 
 use qv_circuit::{Circuit, StandardGate, C64};
 
-use super::program::{round_trip, Op, Program};
+use super::program::{identity_phase_array, round_trip, Op, Program};
 use crate::error::CompileError;
 use crate::synthesis::linalg::to_mat4;
 use crate::synthesis::one_qubit::gate_mat2;
 
 /// The phase of `op` when it is identity-equivalent.
-fn identity_equivalent(op: &Op) -> Option<f64> {
+fn identity_equivalent(op: &Op, cutoff: Cutoff) -> Option<f64> {
     let g = op.standard_gate()?;
     if matches!(g, StandardGate::Id | StandardGate::U0) {
         return Some(0.0);
@@ -32,29 +36,43 @@ fn identity_equivalent(op: &Op) -> Option<f64> {
         return None;
     }
     if op.qubits.len() == 1 {
-        return fidelity_identity_phase(&gate_mat2(g, &op.params));
+        return fidelity_identity_phase(&gate_mat2(g, &op.params), cutoff);
     }
-    fidelity_identity_phase(&to_mat4(&op.matrix())?)
+    fidelity_identity_phase(&to_mat4(&op.matrix())?, cutoff)
 }
 
-/// Largest `1 − F` (average gate fidelity with the identity) of a removed
-/// gate; Qiskit 2.6's default cut-off.
-pub const FIDELITY_TOLERANCE: f64 = 1e-12;
+/// When a gate counts as the identity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cutoff {
+    /// Every entry within [`super::program::IDENTITY_TOLERANCE`] of `e^{iφ}·I`.
+    Exact,
+    /// Average gate fidelity with the identity within this of 1.
+    Fidelity(f64),
+}
 
-/// `Some(arg Tr G)` when `G`'s average gate fidelity with the identity is
-/// within [`FIDELITY_TOLERANCE`] of 1.
-fn fidelity_identity_phase<const N: usize>(m: &[[C64; N]; N]) -> Option<f64> {
+/// Qiskit 2.6's `RemoveIdentityEquivalent` default: `1 − F < 10⁻¹²`.
+pub const APPROXIMATE: Cutoff = Cutoff::Fidelity(1e-12);
+
+/// The identity up to rounding.
+pub const EXACT: Cutoff = Cutoff::Exact;
+
+/// `Some(φ)` when `m = e^{iφ}·I` under `cutoff`.
+fn fidelity_identity_phase<const N: usize>(m: &[[C64; N]; N], cutoff: Cutoff) -> Option<f64> {
+    let Cutoff::Fidelity(cutoff) = cutoff else {
+        return identity_phase_array(m);
+    };
     let d = N as f64;
     let tr: C64 = (0..N).map(|i| m[i][i]).sum();
     let process = tr.norm_sqr() / (d * d);
     let average = (1.0 + d * process) / (1.0 + d);
-    ((1.0 - average).abs() < FIDELITY_TOLERANCE).then(|| tr.arg())
+    ((1.0 - average).abs() < cutoff).then(|| tr.arg())
 }
 
-/// Removes identity-equivalent gates (see the module docs).
-pub fn remove_identity_equivalent(program: &mut Program) {
+/// Removes gates equal to the identity under `cutoff` ([`APPROXIMATE`] or
+/// [`EXACT`], see the module docs).
+pub fn remove_identity_equivalent(program: &mut Program, cutoff: Cutoff) {
     let mut phase = 0.0;
-    program.ops.retain(|op| match identity_equivalent(op) {
+    program.ops.retain(|op| match identity_equivalent(op, cutoff) {
         Some(p) => {
             if op.condition.is_none() {
                 phase += p;
@@ -67,9 +85,12 @@ pub fn remove_identity_equivalent(program: &mut Program) {
 }
 
 /// [`remove_identity_equivalent`] on a circuit.
-pub fn run_remove_identity_equivalent(circuit: &Circuit) -> Result<Circuit, CompileError> {
+pub fn run_remove_identity_equivalent(
+    circuit: &Circuit,
+    cutoff: Cutoff,
+) -> Result<Circuit, CompileError> {
     round_trip(circuit, |p| {
-        remove_identity_equivalent(p);
+        remove_identity_equivalent(p, cutoff);
         Ok(())
     })
 }
@@ -82,7 +103,7 @@ mod tests {
     #[test]
     fn identities_go_and_their_phase_stays() {
         let c = Circuit::new(2).id(0).rz(0.0, 1).rx(2.0 * PI, 0).h(1).cp(2.0 * PI, 0, 1).rz(0.1, 0);
-        let out = run_remove_identity_equivalent(&c).unwrap();
+        let out = run_remove_identity_equivalent(&c, EXACT).unwrap();
         assert_eq!(out.instructions().len(), 2);
         // rx(2π) = -I.
         assert!((out.global_phase.abs() - PI).abs() < 1e-12);
@@ -95,7 +116,10 @@ mod tests {
         let tiny = PI / f64::from(1u32 << 21);
         let small = PI / f64::from(1u32 << 20);
         let c = Circuit::new(2).cp(tiny, 0, 1).cp(small, 0, 1).rz(1e-9, 0);
-        let out = run_remove_identity_equivalent(&c).unwrap();
+        let out = run_remove_identity_equivalent(&c, APPROXIMATE).unwrap();
         assert_eq!(out.instructions().len(), 1);
+        // The exact cut-off keeps all three.
+        let out = run_remove_identity_equivalent(&c, EXACT).unwrap();
+        assert_eq!(out.instructions().len(), 3);
     }
 }
