@@ -194,11 +194,11 @@ impl Program {
     }
 }
 
-fn arity(gate: &str, what: &'static str, expected: usize, found: usize) -> CircuitError {
+pub(crate) fn arity(gate: &str, what: &'static str, expected: usize, found: usize) -> CircuitError {
     CircuitError::Arity { gate: gate.to_string(), what, expected, found }
 }
 
-fn check_arity(
+pub(crate) fn check_arity(
     gate: &str,
     what: &'static str,
     expected: usize,
@@ -213,7 +213,11 @@ fn check_arity(
 
 /// Checks the indices the kernels rely on. `Circuit::push` validates top-level
 /// instructions, but custom gate bodies are expanded after it ran.
-fn check_qubits(circuit: &Circuit, gate: &str, qubits: &[usize]) -> Result<(), CircuitError> {
+pub(crate) fn check_qubits(
+    circuit: &Circuit,
+    gate: &str,
+    qubits: &[usize],
+) -> Result<(), CircuitError> {
     let size = circuit.num_qubits();
     for (i, &q) in qubits.iter().enumerate() {
         if q >= size {

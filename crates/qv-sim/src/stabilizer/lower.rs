@@ -17,6 +17,7 @@ use qv_circuit::{BodyOp, Circuit, CircuitError, GateRef, Operation, Register, St
 
 use super::clifford::Clifford;
 use crate::error::SimError;
+use crate::program::{arity, check_arity, check_qubits};
 
 /// `register == value` on the flat classical bits.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,38 +228,6 @@ impl ActionCache {
         let key = (gate, params.iter().map(|p| p.to_bits()).collect());
         self.with_params.entry(key).or_insert_with(compute).clone()
     }
-}
-
-fn arity(gate: &str, what: &'static str, expected: usize, found: usize) -> CircuitError {
-    CircuitError::Arity { gate: gate.to_string(), what, expected, found }
-}
-
-fn check_arity(
-    gate: &str,
-    what: &'static str,
-    expected: usize,
-    found: usize,
-) -> Result<(), CircuitError> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(arity(gate, what, expected, found))
-    }
-}
-
-/// Qubit indices in range and distinct (custom gate bodies are expanded after
-/// `Circuit::push` validated the calls).
-fn check_qubits(circuit: &Circuit, gate: &str, qubits: &[usize]) -> Result<(), CircuitError> {
-    let size = circuit.num_qubits();
-    for (i, &q) in qubits.iter().enumerate() {
-        if q >= size {
-            return Err(CircuitError::QubitOutOfRange { index: q, size });
-        }
-        if qubits[..i].contains(&q) {
-            return Err(CircuitError::DuplicateQubit { gate: gate.to_string(), qubit: q });
-        }
-    }
-    Ok(())
 }
 
 /// The error for a non-Clifford gate at position `index` of the (possibly flattened) circuit.
