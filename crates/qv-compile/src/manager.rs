@@ -7,7 +7,7 @@
 //!    from level 1 remove identities and cancel adjacent inverses; from
 //!    level 2 also elide swaps into a relabelling, drop diagonal gates before
 //!    measurement and cancel through commutation. From level 1 every
-//!    two-qubit block then becomes one placeholder gate (resynthesised by KAK
+//!    two-qubit block then becomes one stand-in gate (resynthesised by KAK
 //!    when that needs fewer native gates), so layout and routing see one node
 //!    per interaction, as Qiskit's consolidated `unitary` blocks.
 //! 2. **layout and routing** — when every two-qubit gate already sits on a

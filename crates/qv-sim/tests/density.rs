@@ -281,7 +281,7 @@ fn documented_examples_are_valid_models() {
         .expect("docs/noise.md");
     let blocks: Vec<&str> =
         doc.split("```json").skip(1).filter_map(|b| b.split("```").next()).collect();
-    // The first block is the schema outline (RULE, READOUT placeholders).
+    // The first block is the schema outline (RULE and READOUT mark where rules go).
     assert!(blocks.len() >= 3 && blocks[0].contains("RULE"));
     for block in &blocks[1..] {
         if let Err(e) = NoiseModel::from_json(block) {

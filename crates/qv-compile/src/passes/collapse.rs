@@ -1,19 +1,19 @@
-//! Two-qubit blocks collapsed into single placeholder gates around routing.
+//! Two-qubit blocks collapsed into single stand-in gates around routing.
 //!
 //! Routing only cares which qubit pairs interact and in what order, and it
 //! works best when each interaction is one node: Qiskit's preset pipelines
 //! consolidate every two-qubit block into one `unitary` gate before layout.
 //! The gate table has no unitary gate, so [`collapse_blocks`] replaces each
-//! block (see [`super::blocks`]) by a placeholder `rzz` whose parameter is
+//! block (see [`super::blocks`]) by a stand-in `rzz` whose parameter is
 //! the block's index, and keeps the block's gates aside: the KAK
 //! resynthesis when it needs fewer native two-qubit gates than the block
 //! costs (see [`super::consolidate`]), the original gates otherwise. A block
 //! that is a tensor product becomes its one-qubit gates directly.
 //!
 //! After routing, [`CollapsedBlocks::expand`] puts every block back on the
-//! physical pair its placeholder ended on. Every unconditioned two-qubit gate
+//! physical pair its stand-in ended on. Every unconditioned two-qubit gate
 //! belongs to a block, so every unconditioned `rzz` after collapsing is a
-//! placeholder; routing adds only `swap`s and relabels qubits.
+//! stand-in; routing adds only `swap`s and relabels qubits.
 
 use qv_circuit::StandardGate;
 
@@ -24,8 +24,8 @@ use super::program::{Op, Program};
 use crate::error::CompileError;
 use crate::synthesis::two_qubit::coordinates_of;
 
-/// The placeholder gate.
-const PLACEHOLDER: StandardGate = StandardGate::Rzz;
+/// The stand-in gate.
+const STAND_IN: StandardGate = StandardGate::Rzz;
 
 /// The gates of collapsed blocks, on local qubits 0 and 1.
 #[derive(Clone, Debug, Default)]
@@ -33,7 +33,7 @@ pub struct CollapsedBlocks {
     blocks: Vec<Vec<Op>>,
 }
 
-/// Replaces each two-qubit block by a placeholder (see the module docs).
+/// Replaces each two-qubit block by a stand-in (see the module docs).
 pub fn collapse_blocks(
     program: &mut Program,
     native: &NativeGates,
@@ -89,7 +89,7 @@ pub fn collapse_blocks(
         }
         let index = kept.blocks.len() as f64;
         kept.blocks.push(gates);
-        replacement[last] = Some(vec![Op::gate(PLACEHOLDER, vec![index], vec![a, b])]);
+        replacement[last] = Some(vec![Op::gate(STAND_IN, vec![index], vec![a, b])]);
     }
     let old = std::mem::take(&mut program.ops);
     let mut out = Vec::with_capacity(old.len());
@@ -107,13 +107,13 @@ pub fn collapse_blocks(
 }
 
 impl CollapsedBlocks {
-    /// Replaces every placeholder in `program` by its block's gates on the
-    /// placeholder's qubits.
+    /// Replaces every stand-in in `program` by its block's gates on the
+    /// stand-in's qubits.
     pub fn expand(&self, program: &mut Program) -> Result<(), CompileError> {
         let old = std::mem::take(&mut program.ops);
         program.ops.reserve(old.len() * 3);
         for op in old {
-            if op.free_gate() != Some(PLACEHOLDER) {
+            if op.free_gate() != Some(STAND_IN) {
                 program.ops.push(op);
                 continue;
             }
@@ -130,7 +130,7 @@ impl CollapsedBlocks {
         Ok(())
     }
 
-    /// Number of placeholders created.
+    /// Number of stand-ins created.
     pub fn len(&self) -> usize {
         self.blocks.len()
     }

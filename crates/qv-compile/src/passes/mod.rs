@@ -16,7 +16,7 @@
 //! - [`blocks`]: one-qubit runs and two-qubit blocks.
 //! - [`optimize_1q`]: one-qubit run fusion and Euler resynthesis.
 //! - [`consolidate`]: two-qubit blocks resynthesised by KAK when cheaper.
-//! - [`collapse`]: two-qubit blocks as single placeholder gates around routing.
+//! - [`collapse`]: two-qubit blocks as single stand-in gates around routing.
 //! - [`basis_translation`]: everything into the target's native gates.
 //! - [`metrics`]: size, depth, two-qubit count and depth.
 //!
