@@ -33,6 +33,24 @@ pub enum Command {
     Targets(TargetsArgs),
     /// Check that a compiled circuit implements the original, up to global phase and layouts.
     Equiv(EquivArgs),
+    /// Run the platform server: API, job queue, workers, web app.
+    Serve(crate::serve::ServeArgs),
+    /// Run workers only, claiming jobs from a shared database.
+    Worker(crate::serve::WorkerArgs),
+    /// Administration on the server's database (create the first admin).
+    Admin(crate::serve::AdminArgs),
+    /// Log in to a server and keep the session for later commands.
+    Login(crate::client::LoginArgs),
+    /// Forget the saved session.
+    Logout(crate::client::LogoutArgs),
+    /// Submit a circuit to a server as a job.
+    Submit(crate::client::SubmitArgs),
+    /// List your jobs on a server.
+    Jobs(crate::client::JobsArgs),
+    /// Show a job's result.
+    Result(crate::client::ResultArgs),
+    /// Cancel a queued or running job.
+    Cancel(crate::client::CancelArgs),
 }
 
 /// The circuit to read.

@@ -8,6 +8,7 @@
 //! 2 bad input, 1 internal failure) with the message on stderr.
 
 mod cli;
+mod client;
 mod equiv;
 mod error;
 mod expect;
@@ -15,6 +16,7 @@ mod input;
 mod npy;
 mod output;
 mod run;
+mod serve;
 mod show;
 mod targets;
 mod transpile;
@@ -36,6 +38,15 @@ fn main() -> ExitCode {
         Command::Transpile(args) => transpile::transpile(args),
         Command::Targets(args) => targets::targets(args),
         Command::Equiv(args) => equiv::equiv(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Worker(args) => serve::worker(args),
+        Command::Admin(args) => serve::admin(args),
+        Command::Login(args) => client::login(args),
+        Command::Logout(args) => client::logout(args),
+        Command::Submit(args) => client::submit(args),
+        Command::Jobs(args) => client::jobs(args),
+        Command::Result(args) => client::result(args),
+        Command::Cancel(args) => client::cancel(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

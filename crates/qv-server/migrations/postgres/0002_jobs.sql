@@ -1,0 +1,51 @@
+-- Jobs (the seed's quantum_jobs), the durable queue, job events and usage.
+CREATE TABLE jobs (
+    id                TEXT PRIMARY KEY,
+    user_id           TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name              TEXT,
+    tags              TEXT NOT NULL DEFAULT '[]',   -- JSON array of strings
+    algorithm_type    TEXT NOT NULL DEFAULT 'circuit',
+    status            TEXT NOT NULL,
+    priority          BIGINT NOT NULL DEFAULT 0,
+    backend           TEXT NOT NULL,                -- as requested (`auto`, ...)
+    backend_used      TEXT,                         -- what ran it
+    backend_version   TEXT,
+    num_qubits        BIGINT NOT NULL,
+    shots             BIGINT NOT NULL,
+    spec              TEXT NOT NULL,                -- JSON: program and options
+    result            TEXT,                         -- JSON, when COMPLETED
+    error             TEXT,                         -- when FAILED (or why CANCELLED)
+    idempotency_key   TEXT,
+    created_at        BIGINT NOT NULL,
+    started_at        BIGINT,
+    ended_at          BIGINT,
+    execution_ms      BIGINT,
+    lease_owner       TEXT,                         -- worker holding the claim
+    lease_expires_at  BIGINT,
+    fence             BIGINT NOT NULL DEFAULT 0,   -- bumped at every claim
+    attempts          BIGINT NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX jobs_idempotency ON jobs(user_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX jobs_queue ON jobs(status, priority DESC, created_at);
+CREATE INDEX jobs_user_created ON jobs(user_id, created_at DESC);
+
+CREATE TABLE job_events (
+    seq        BIGSERIAL PRIMARY KEY,
+    job_id     TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    message    TEXT,
+    at         BIGINT NOT NULL
+);
+CREATE INDEX job_events_job ON job_events(job_id, seq);
+
+CREATE TABLE usage_records (
+    id                 TEXT PRIMARY KEY,
+    user_id            TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    job_id             TEXT NOT NULL,
+    backend            TEXT NOT NULL,
+    shots              BIGINT NOT NULL,
+    simulated_seconds  DOUBLE PRECISION NOT NULL,
+    at                 BIGINT NOT NULL
+);
+CREATE INDEX usage_records_user_at ON usage_records(user_id, at);

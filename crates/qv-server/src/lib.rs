@@ -1,0 +1,32 @@
+//! QuantumVibe platform server: `qv serve` and `qv worker`.
+//!
+//! One process runs the HTTP API (axum), the job orchestrator (a durable
+//! queue in the database with leases and fencing tokens, a worker pool that
+//! runs the simulators of `qv-sim`), live events and metrics. Embedded
+//! defaults need nothing installed (SQLite in the data directory, an
+//! in-process event bus); pointed at PostgreSQL, several servers and
+//! `qv worker` processes share one database.
+//!
+//! Modules: [`config`] (defaults < `qv.toml` < `QV_*` < flags), [`store`]
+//! (sqlx pools, embedded migrations per dialect, queries), [`auth`]
+//! (passwords, tokens, API keys, TOTP, principals), [`jobs`] (submission,
+//! queue, workers, cancellation, recovery), [`exec`] (a job's circuit on a
+//! simulator), [`events`] (job status changes to WebSocket subscribers),
+//! [`metrics`] (Prometheus), [`api`] (routes, middleware, OpenAPI), and
+//! [`server`] (assembly and graceful shutdown).
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod exec;
+pub mod jobs;
+pub mod metrics;
+pub mod model;
+pub mod server;
+pub mod store;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use server::{serve, Server};

@@ -1,0 +1,1 @@
+//! Users, credentials, refresh tokens, API keys, MFA secrets, login failures.
