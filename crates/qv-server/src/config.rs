@@ -1,11 +1,18 @@
 //! Server configuration: defaults < `qv.toml` < `QV_*` environment < flags.
+//!
+//! The file is `qv.toml` in the working directory (if present) or the one
+//! named by `--config`; its keys are the field names of [`Config`]. Every
+//! field can also be set by an environment variable named `QV_` + the field
+//! name in upper case (`QV_PORT`, `QV_DATABASE_URL`, `QV_CORS_ORIGINS` as a
+//! comma-separated list, ...). Flags win over both. A wrong value is an
+//! error naming the file, variable or flag and the field.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Which parts of the server a process runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServerRole {
     /// API and workers (the default, one process does everything).
@@ -17,8 +24,29 @@ pub enum ServerRole {
     Worker,
 }
 
+impl ServerRole {
+    /// Parses `all`, `api` or `worker`.
+    pub fn parse(s: &str) -> Option<ServerRole> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "all" => Some(ServerRole::All),
+            "api" => Some(ServerRole::Api),
+            "worker" => Some(ServerRole::Worker),
+            _ => None,
+        }
+    }
+
+    /// The name (`all`, `api`, `worker`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerRole::All => "all",
+            ServerRole::Api => "api",
+            ServerRole::Worker => "worker",
+        }
+    }
+}
+
 /// Everything `qv serve` and `qv worker` can be told.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on.
@@ -125,6 +153,352 @@ impl Config {
             self.workers
         } else {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        }
+    }
+}
+
+/// A configuration that could not be loaded; the message names the source
+/// (file, variable or flag) and the field.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// Values given as command-line flags (the highest precedence).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub bind: Option<String>,
+    pub port: Option<u16>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub workers: Option<usize>,
+    pub role: Option<ServerRole>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
+}
+
+/// Every field settable from the environment, as `QV_<NAME>`.
+pub const ENV_FIELDS: &[&str] = &[
+    "bind",
+    "port",
+    "data_dir",
+    "database_url",
+    "role",
+    "workers",
+    "job_timeout_s",
+    "lease_s",
+    "shutdown_grace_s",
+    "max_qubits",
+    "max_stabilizer_qubits",
+    "max_shots",
+    "max_job_memory_bytes",
+    "max_body_bytes",
+    "cors_origins",
+    "rate_limit_per_s",
+    "rate_limit_burst",
+    "auth_rate_limit_per_min",
+    "login_max_failures",
+    "access_token_ttl_s",
+    "refresh_token_ttl_s",
+    "server_key",
+    "log_format",
+    "log_level",
+    "allow_registration",
+];
+
+fn num<T: std::str::FromStr>(var: &str, value: &str, what: &str) -> Result<T, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError(format!("environment variable {var}: `{value}` is not {what}")))
+}
+
+fn boolean(var: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError(format!(
+            "environment variable {var}: `{value}` is not a boolean (true/false)"
+        ))),
+    }
+}
+
+impl Config {
+    /// Loads the configuration: defaults, then the file (`file`, or
+    /// `./qv.toml` when it exists), then `QV_*` environment variables, then
+    /// `overrides`; and checks the result.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Config::load_from(file, |name| std::env::var(name).ok(), overrides)
+    }
+
+    /// [`Config::load`] with the environment read through `env` (tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut config = match file {
+            Some(path) => Config::from_file(path)?,
+            None => {
+                let default = Path::new("qv.toml");
+                if default.is_file() {
+                    Config::from_file(default)?
+                } else {
+                    Config::default()
+                }
+            }
+        };
+        for field in ENV_FIELDS {
+            let var = format!("QV_{}", field.to_ascii_uppercase());
+            if let Some(value) = env(&var) {
+                config.set_from_env(field, &var, &value)?;
+            }
+        }
+        config.apply(overrides);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML file (unknown keys are errors, so a typo is not ignored).
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError(format!("cannot read configuration file {}: {e}", path.display()))
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            ConfigError(format!("configuration file {}: {}", path.display(), e.to_string().trim()))
+        })
+    }
+
+    fn set_from_env(&mut self, field: &str, var: &str, v: &str) -> Result<(), ConfigError> {
+        const INT: &str = "a non-negative integer";
+        const NUM: &str = "a number";
+        match field {
+            "bind" => self.bind = v.trim().to_string(),
+            "port" => self.port = num(var, v, "a port number (0-65535)")?,
+            "data_dir" => self.data_dir = PathBuf::from(v),
+            "database_url" => {
+                self.database_url = if v.trim().is_empty() { None } else { Some(v.to_string()) }
+            }
+            "role" => {
+                self.role = ServerRole::parse(v).ok_or_else(|| {
+                    ConfigError(format!(
+                        "environment variable {var}: `{v}` is not all, api or worker"
+                    ))
+                })?
+            }
+            "workers" => self.workers = num(var, v, INT)?,
+            "job_timeout_s" => self.job_timeout_s = num(var, v, INT)?,
+            "lease_s" => self.lease_s = num(var, v, INT)?,
+            "shutdown_grace_s" => self.shutdown_grace_s = num(var, v, INT)?,
+            "max_qubits" => self.max_qubits = num(var, v, INT)?,
+            "max_stabilizer_qubits" => self.max_stabilizer_qubits = num(var, v, INT)?,
+            "max_shots" => self.max_shots = num(var, v, INT)?,
+            "max_job_memory_bytes" => self.max_job_memory_bytes = num(var, v, INT)?,
+            "max_body_bytes" => self.max_body_bytes = num(var, v, INT)?,
+            "cors_origins" => {
+                self.cors_origins = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            }
+            "rate_limit_per_s" => self.rate_limit_per_s = num(var, v, NUM)?,
+            "rate_limit_burst" => self.rate_limit_burst = num(var, v, NUM)?,
+            "auth_rate_limit_per_min" => self.auth_rate_limit_per_min = num(var, v, NUM)?,
+            "login_max_failures" => self.login_max_failures = num(var, v, INT)?,
+            "access_token_ttl_s" => self.access_token_ttl_s = num(var, v, INT)?,
+            "refresh_token_ttl_s" => self.refresh_token_ttl_s = num(var, v, INT)?,
+            "server_key" => {
+                self.server_key =
+                    if v.trim().is_empty() { None } else { Some(v.trim().to_string()) }
+            }
+            "log_format" => self.log_format = v.trim().to_string(),
+            "log_level" => self.log_level = v.trim().to_string(),
+            "allow_registration" => self.allow_registration = boolean(var, v)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Applies flags.
+    pub fn apply(&mut self, o: &Overrides) {
+        if let Some(v) = &o.bind {
+            self.bind = v.clone();
+        }
+        if let Some(v) = o.port {
+            self.port = v;
+        }
+        if let Some(v) = &o.data_dir {
+            self.data_dir = v.clone();
+        }
+        if let Some(v) = &o.database_url {
+            self.database_url = Some(v.clone());
+        }
+        if let Some(v) = o.workers {
+            self.workers = v;
+        }
+        if let Some(v) = o.role {
+            self.role = v;
+        }
+        if let Some(v) = &o.log_format {
+            self.log_format = v.clone();
+        }
+        if let Some(v) = &o.log_level {
+            self.log_level = v.clone();
+        }
+    }
+
+    /// Checks values that parse but cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad =
+            |field: &str, why: &str| Err(ConfigError(format!("configuration `{field}`: {why}")));
+        if self.bind.parse::<std::net::IpAddr>().is_err() && self.bind != "localhost" {
+            return bad("bind", &format!("`{}` is not an IP address", self.bind));
+        }
+        if !matches!(self.log_format.as_str(), "json" | "text") {
+            return bad("log_format", &format!("`{}` is not json or text", self.log_format));
+        }
+        if let Some(url) = &self.database_url {
+            let ok = ["sqlite:", "postgres:", "postgresql:"].iter().any(|p| url.starts_with(p));
+            if !ok {
+                return bad("database_url", "use sqlite://PATH or postgres://USER@HOST/DB");
+            }
+        }
+        for (field, v) in [
+            ("rate_limit_per_s", self.rate_limit_per_s),
+            ("rate_limit_burst", self.rate_limit_burst),
+            ("auth_rate_limit_per_min", self.auth_rate_limit_per_min),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                return bad(field, "must be a finite number >= 0 (0 disables the limit)");
+            }
+        }
+        if self.max_body_bytes == 0 {
+            return bad("max_body_bytes", "must be at least 1");
+        }
+        if self.lease_s == 0 {
+            return bad("lease_s", "must be at least 1 second");
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return bad("data_dir", "must not be empty");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qv.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn precedence_defaults_file_env_flags() {
+        let (_d, path) = file("port = 9000\nworkers = 3\nbind = \"0.0.0.0\"\nmax_shots = 10\n");
+        let e = env(&[("QV_WORKERS", "5"), ("QV_BIND", "::1"), ("QV_TEST_DATABASE_URL", "x")]);
+        let flags = Overrides { bind: Some("127.0.0.2".into()), ..Default::default() };
+        let c = Config::load_from(Some(&path), e, &flags).unwrap();
+        assert_eq!(c.port, 9000, "file over default");
+        assert_eq!(c.workers, 5, "env over file");
+        assert_eq!(c.bind, "127.0.0.2", "flag over env");
+        assert_eq!(c.max_shots, 10);
+        assert_eq!(c.job_timeout_s, Config::default().job_timeout_s, "default kept");
+        assert_eq!(c.database_url, None, "QV_TEST_DATABASE_URL is not QV_DATABASE_URL");
+    }
+
+    #[test]
+    fn env_lists_bools_and_roles() {
+        let e = env(&[
+            ("QV_CORS_ORIGINS", "https://a.example, https://b.example"),
+            ("QV_ALLOW_REGISTRATION", "false"),
+            ("QV_ROLE", "api"),
+            ("QV_RATE_LIMIT_PER_S", "2.5"),
+            ("QV_DATABASE_URL", "postgres://u@h/db"),
+        ]);
+        let c = Config::load_from(None, e, &Overrides::default()).unwrap();
+        assert_eq!(c.cors_origins, vec!["https://a.example", "https://b.example"]);
+        assert!(!c.allow_registration);
+        assert_eq!(c.role, ServerRole::Api);
+        assert_eq!(c.rate_limit_per_s, 2.5);
+        assert_eq!(c.database_url(), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn errors_name_the_source_and_field() {
+        let e = Config::load_from(None, env(&[("QV_PORT", "80a")]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("QV_PORT") && e.contains("80a"), "{e}");
+
+        let (_d, path) = file("port = \"x\"\n");
+        let e = Config::load_from(Some(&path), env(&[]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("qv.toml") && e.contains("port"), "{e}");
+
+        let (_d, path) = file("prot = 1\n");
+        let e = Config::load_from(Some(&path), env(&[]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("prot"), "unknown key named: {e}");
+
+        let e = Config::load_from(
+            Some(Path::new("/nonexistent/qv.toml")),
+            env(&[]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("/nonexistent/qv.toml"), "{e}");
+
+        let e = Config::load_from(None, env(&[("QV_LOG_FORMAT", "xml")]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("log_format"), "{e}");
+
+        let e = Config::load_from(None, env(&[("QV_ROLE", "boss")]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("QV_ROLE"), "{e}");
+    }
+
+    #[test]
+    fn every_field_has_an_env_var() {
+        // A new field must be added to ENV_FIELDS (and the docs table).
+        let defaults = Config::default();
+        let json = serde_json::to_value(&defaults).unwrap();
+        let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut listed = ENV_FIELDS.to_vec();
+        keys.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(keys, listed);
+        for field in ENV_FIELDS {
+            let mut c = defaults.clone();
+            let var = format!("QV_{}", field.to_ascii_uppercase());
+            let value = match *field {
+                "role" => "api",
+                "allow_registration" => "false",
+                "log_format" => "text",
+                "bind" => "0.0.0.0",
+                "database_url" => "sqlite://x.db",
+                "cors_origins" => "*",
+                "data_dir" | "server_key" | "log_level" => "x",
+                _ => "7",
+            };
+            c.set_from_env(field, &var, value).unwrap();
+            assert_ne!(format!("{c:?}"), format!("{defaults:?}"), "{var} changes nothing");
         }
     }
 }

@@ -39,3 +39,38 @@ impl Events {
         self.tx.subscribe()
     }
 }
+
+/// The payload of `NOTIFY qv_job_events` (PostgreSQL): the event with its owner.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct NotifyPayload {
+    job_id: String,
+    user_id: String,
+    status: crate::model::JobStatus,
+    at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+/// Serialises an event for `pg_notify('qv_job_events', ...)`.
+pub fn to_notify_payload(event: &JobEvent) -> String {
+    let p = NotifyPayload {
+        job_id: event.job_id.clone(),
+        user_id: event.user_id.clone(),
+        status: event.status,
+        at: event.at.clone(),
+        message: event.message.clone(),
+    };
+    serde_json::to_string(&p).unwrap_or_default()
+}
+
+/// Parses a `qv_job_events` notification (`None` for anything else).
+pub fn from_notify_payload(payload: &str) -> Option<JobEvent> {
+    let p: NotifyPayload = serde_json::from_str(payload).ok()?;
+    Some(JobEvent {
+        job_id: p.job_id,
+        user_id: p.user_id,
+        status: p.status,
+        at: p.at,
+        message: p.message,
+    })
+}

@@ -1,1 +1,389 @@
 //! A job's circuit on a simulator: validation at submit and execution on a worker.
+//!
+//! [`validate`] runs in the request: it parses the program, resolves the
+//! backend, and checks every limit (shots, qubits, memory, output sizes,
+//! observables) before anything is queued, so a queued job fails only for
+//! reasons that cannot be known in advance. [`execute`] runs on a blocking
+//! thread and produces the result JSON of `GET /jobs/{id}/result` (without
+//! `job_id`, which is added when it is served).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use qv_circuit::qasm2::{self, ParseOptions};
+use qv_circuit::Circuit;
+use qv_sim::{Backend, ExpectConfig, Observable, RunConfig, SimError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::config::Config;
+use crate::error::ApiError;
+
+/// Most qubits for which a job may ask for the state vector or the full
+/// probability distribution (2^20 entries: tens of MiB of JSON).
+pub const MAX_OUTPUT_QUBITS: usize = 20;
+
+/// Most characters of per-shot memory a result may hold.
+pub const MAX_MEMORY_OUTPUT_CHARS: u64 = 20_000_000;
+
+/// Most observables per job.
+pub const MAX_OBSERVABLES: usize = 64;
+
+/// Seeds the server picks stay below 2^53 so JSON readers read them exactly.
+const MAX_RANDOM_SEED: u64 = (1 << 53) - 1;
+
+/// What is stored in `jobs.spec`: the program and how to run it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// `qasm2`.
+    pub format: String,
+    /// The program text.
+    pub source: String,
+    pub shots: u64,
+    /// Requested backend name (`auto`, `statevector`, ...).
+    pub backend: String,
+    /// Always set: chosen at submit when the request has none, so a re-run
+    /// after a crash reproduces the same counts.
+    pub seed: u64,
+    /// Whether to return per-shot memory.
+    #[serde(default)]
+    pub memory: bool,
+    #[serde(default)]
+    pub probabilities: bool,
+    #[serde(default)]
+    pub statevector: bool,
+    /// Pauli sums (as `qv expect` takes them).
+    #[serde(default)]
+    pub observables: Vec<String>,
+}
+
+/// A spec that passed validation, with what the job row records.
+#[derive(Clone, Debug)]
+pub struct Validated {
+    pub spec: JobSpec,
+    pub num_qubits: usize,
+}
+
+/// The options of a submission that [`validate`] checks.
+#[derive(Clone, Debug, Default)]
+pub struct SubmitOptions {
+    pub format: String,
+    pub source: String,
+    pub shots: Option<u64>,
+    pub backend: Option<String>,
+    pub seed: Option<u64>,
+    pub memory: bool,
+    pub probabilities: bool,
+    pub statevector: bool,
+    pub observables: Vec<String>,
+}
+
+/// Parses the program; errors carry `line L, column C`.
+pub fn parse_program(format: &str, source: &str) -> Result<Circuit, ApiError> {
+    match format {
+        "qasm2" | "openqasm2" => {}
+        other => {
+            return Err(ApiError::invalid(
+                "validation_error",
+                format!("unknown program format `{other}`: supported formats are `qasm2`"),
+            ))
+        }
+    }
+    // `include` of files is off: submitted text never reads the server's disk.
+    let options = ParseOptions { include_files: false, ..ParseOptions::default() };
+    qasm2::parse_with(source, "program", &options).map_err(|e| {
+        let message = if e.line == 0 {
+            e.message.clone()
+        } else {
+            format!("line {}, column {}: {}", e.line, e.col, e.message)
+        };
+        ApiError::invalid("parse_error", message)
+    })
+}
+
+/// Parses a backend name.
+pub fn parse_backend(name: &str) -> Result<Backend, ApiError> {
+    name.parse::<Backend>().map_err(|e| ApiError::invalid("validation_error", e))
+}
+
+/// Memory a job may use: the configured limit, else what the machine has.
+pub fn memory_budget(config: &Config) -> Option<u64> {
+    if config.max_job_memory_bytes > 0 {
+        Some(config.max_job_memory_bytes)
+    } else {
+        qv_sim::available_memory_bytes()
+    }
+}
+
+fn too_large_qubits(n: usize, max: usize, what: &str) -> ApiError {
+    ApiError::too_large(format!(
+        "the circuit has {n} qubits but at most {max} are accepted {what}"
+    ))
+}
+
+/// Validates a submission against the server's limits.
+pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiError> {
+    let circuit = parse_program(&opts.format, &opts.source)?;
+    let backend_name = opts.backend.clone().unwrap_or_else(|| "auto".into());
+    let backend = parse_backend(&backend_name)?;
+    let shots = opts.shots.unwrap_or(1024);
+    if shots == 0 {
+        return Err(ApiError::invalid("validation_error", "shots must be at least 1"));
+    }
+    let max_shots = config.max_shots.min(qv_sim::MAX_SHOTS);
+    if shots > max_shots {
+        return Err(ApiError::unprocessable(
+            "limit_exceeded",
+            format!("{shots} shots requested but at most {max_shots} are allowed per job"),
+        ));
+    }
+    let n = circuit.num_qubits();
+    let budget = memory_budget(config);
+    let probe = RunConfig { backend, max_memory_bytes: budget, ..RunConfig::default() };
+    let (chosen, _) = qv_sim::select(&circuit, &probe);
+    // Peak memory of the chosen simulator, in bytes (None: not addressable).
+    let needed = match chosen {
+        Backend::Stabilizer => {
+            if n > config.max_stabilizer_qubits {
+                return Err(too_large_qubits(n, config.max_stabilizer_qubits, "on the stabilizer backend"));
+            }
+            // Tableau: about 2n × 2n bits.
+            Some((2 * n as u64).saturating_mul(2 * n as u64) / 8)
+        }
+        Backend::DensityMatrix => {
+            if n > config.max_qubits {
+                return Err(too_large_qubits(n, config.max_qubits, "on state-vector backends"));
+            }
+            qv_sim::required_memory_bytes(2 * n)
+        }
+        _ => {
+            if n > config.max_qubits {
+                return Err(too_large_qubits(
+                    n,
+                    config.max_qubits,
+                    "on state-vector backends (Clifford-only circuits may use the stabilizer backend)",
+                ));
+            }
+            qv_sim::required_memory_bytes(n)
+        }
+    };
+    match (needed, budget) {
+        (None, _) => {
+            return Err(ApiError::too_large(format!(
+                "a simulation of {n} qubits on the {} backend cannot be addressed",
+                chosen.name()
+            )))
+        }
+        (Some(need), Some(avail)) if need > avail => {
+            return Err(ApiError::too_large(format!(
+                "the circuit needs {} on the {} backend but a job may use at most {}",
+                qv_sim::format_bytes(need),
+                chosen.name(),
+                qv_sim::format_bytes(avail)
+            )))
+        }
+        _ => {}
+    }
+    if (opts.statevector || opts.probabilities) && n > MAX_OUTPUT_QUBITS {
+        let what = if opts.statevector { "statevector" } else { "probabilities" };
+        return Err(ApiError::too_large(format!(
+            "the `{what}` output is limited to circuits of at most {MAX_OUTPUT_QUBITS} qubits \
+             (this one has {n}); use counts instead"
+        )));
+    }
+    if opts.memory {
+        let width = (circuit.num_clbits() + circuit.cregs().len().saturating_sub(1)) as u64;
+        if shots.saturating_mul(width.max(1)) > MAX_MEMORY_OUTPUT_CHARS {
+            return Err(ApiError::too_large(format!(
+                "per-shot memory of {shots} shots × {width} characters exceeds the limit of \
+                 {MAX_MEMORY_OUTPUT_CHARS} characters; lower the shots or turn memory off"
+            )));
+        }
+    }
+    if opts.observables.len() > MAX_OBSERVABLES {
+        return Err(ApiError::invalid(
+            "validation_error",
+            format!("at most {MAX_OBSERVABLES} observables per job"),
+        ));
+    }
+    for (i, text) in opts.observables.iter().enumerate() {
+        let obs = Observable::parse(text).map_err(|e| {
+            ApiError::invalid("validation_error", format!("observables[{i}] `{text}`: {e}"))
+        })?;
+        obs.check_width(n).map_err(|e| {
+            ApiError::invalid("validation_error", format!("observables[{i}] `{text}`: {e}"))
+        })?;
+    }
+    let seed = opts.seed.unwrap_or_else(|| rand::random::<u64>() & MAX_RANDOM_SEED);
+    Ok(Validated {
+        spec: JobSpec {
+            format: opts.format.clone(),
+            source: opts.source.clone(),
+            shots,
+            backend: backend_name,
+            seed,
+            memory: opts.memory,
+            probabilities: opts.probabilities,
+            statevector: opts.statevector,
+            observables: opts.observables.clone(),
+        },
+        num_qubits: n,
+    })
+}
+
+/// Why an execution produced no result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExecError {
+    /// The cancel flag was set (by the user, the timeout or shutdown).
+    Cancelled,
+    /// The simulation failed; the message is for the user.
+    Failed(String),
+}
+
+/// A finished execution.
+#[derive(Clone, Debug)]
+pub struct Executed {
+    /// The result JSON (without `job_id`).
+    pub result: Value,
+    /// The backend that ran the circuit.
+    pub backend: String,
+}
+
+fn sim_error(e: SimError) -> ExecError {
+    match e {
+        SimError::Cancelled => ExecError::Cancelled,
+        other => ExecError::Failed(other.to_string()),
+    }
+}
+
+/// Runs a job (blocking; call on a blocking thread). `cancel` stops it cooperatively.
+pub fn execute(
+    spec: &JobSpec,
+    config: &Config,
+    cancel: Arc<AtomicBool>,
+) -> Result<Executed, ExecError> {
+    let circuit = parse_program(&spec.format, &spec.source).map_err(|e| ExecError::Failed(e.message))?;
+    let backend = parse_backend(&spec.backend).map_err(|e| ExecError::Failed(e.message))?;
+    let n = circuit.num_qubits();
+    // Small circuits run on one thread: the pool runs several jobs at once,
+    // and waking threads costs more than such a simulation.
+    let threads = if n < 16 { 1 } else { 0 };
+    let run_config = RunConfig {
+        shots: spec.shots,
+        seed: Some(spec.seed),
+        memory: spec.memory,
+        max_memory_bytes: memory_budget(config),
+        backend,
+        threads,
+        cancel: Some(cancel.clone()),
+        ..RunConfig::default()
+    };
+    let r = qv_sim::run(&circuit, &run_config).map_err(sim_error)?;
+    let mut out = serde_json::Map::new();
+    out.insert("counts".into(), json!(r.counts));
+    if let Some(memory) = &r.memory {
+        out.insert("memory".into(), json!(memory));
+    }
+    if spec.probabilities {
+        let probs = qv_sim::probabilities_with(&circuit, &run_config).map_err(sim_error)?;
+        let map: BTreeMap<String, f64> = probs.values.into_iter().collect();
+        out.insert("probabilities".into(), json!(map));
+    }
+    if spec.statevector {
+        let state = qv_sim::statevector_with(&circuit, &run_config).map_err(sim_error)?;
+        let amps: Vec<[f64; 2]> = state.iter().map(|a| [a.re, a.im]).collect();
+        out.insert("statevector".into(), json!(amps));
+    }
+    if !spec.observables.is_empty() {
+        let expect_config = ExpectConfig {
+            backend: match backend {
+                // The reference simulator has no exact expectation path.
+                Backend::Reference | Backend::Trajectories => Backend::Auto,
+                b => b,
+            },
+            threads,
+            max_memory_bytes: memory_budget(config),
+            ..ExpectConfig::default()
+        };
+        let mut values = Vec::with_capacity(spec.observables.len());
+        for text in &spec.observables {
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(ExecError::Cancelled);
+            }
+            let obs = Observable::parse(text).map_err(|e| ExecError::Failed(e.to_string()))?;
+            let e = qv_sim::expectation(&circuit, &obs, &expect_config).map_err(sim_error)?;
+            values.push(json!({"observable": text, "value": e.value, "std_dev": e.std_dev}));
+        }
+        out.insert("expectation_values".into(), Value::Array(values));
+    }
+    out.insert(
+        "metadata".into(),
+        json!({
+            "backend": r.backend,
+            "backend_reason": r.backend_reason,
+            "seed": r.seed,
+            "shots": r.shots,
+            "num_qubits": n,
+            "num_clbits": r.num_clbits,
+            "time_taken_s": r.time_taken.as_secs_f64(),
+        }),
+    );
+    Ok(Executed { result: Value::Object(out), backend: r.backend })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BELL: &str = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
+
+    fn opts(source: &str) -> SubmitOptions {
+        SubmitOptions { format: "qasm2".into(), source: source.into(), ..SubmitOptions::default() }
+    }
+
+    #[test]
+    fn bell_validates_and_runs() {
+        let config = Config::default();
+        let v = validate(&SubmitOptions { memory: true, shots: Some(100), ..opts(BELL) }, &config)
+            .unwrap();
+        assert_eq!(v.num_qubits, 2);
+        let r = execute(&v.spec, &config, Arc::new(AtomicBool::new(false))).unwrap();
+        let counts = r.result["counts"].as_object().unwrap();
+        assert!(counts.keys().all(|k| k == "00" || k == "11"), "{counts:?}");
+        assert_eq!(counts.values().map(|v| v.as_u64().unwrap()).sum::<u64>(), 100);
+        assert_eq!(r.result["memory"].as_array().unwrap().len(), 100);
+    }
+
+    #[test]
+    fn parse_errors_name_line_and_column() {
+        let e = validate(&opts("OPENQASM 2.0;\nqreg q[1];\nfoo q[0];\n"), &Config::default())
+            .unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (400, "parse_error"));
+        assert!(e.message.starts_with("line 3, column 1:"), "{}", e.message);
+    }
+
+    #[test]
+    fn limits_are_checked_before_queueing() {
+        let config = Config { max_qubits: 4, max_shots: 10, ..Config::default() };
+        let e = validate(&SubmitOptions { shots: Some(11), ..opts(BELL) }, &config).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (422, "limit_exceeded"));
+        let wide = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[5];\nt q[0];\n";
+        let e = validate(&opts(wide), &config).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (413, "too_large"), "{}", e.message);
+        let e = validate(&SubmitOptions { backend: Some("warp".into()), ..opts(BELL) }, &config)
+            .unwrap_err();
+        assert_eq!(e.code, "validation_error");
+        let e = validate(&SubmitOptions { observables: vec!["Z9".into()], ..opts(BELL) }, &config)
+            .unwrap_err();
+        assert_eq!(e.code, "validation_error", "{}", e.message);
+    }
+
+    #[test]
+    fn a_set_cancel_flag_cancels() {
+        let config = Config::default();
+        let v = validate(&opts(BELL), &config).unwrap();
+        let r = execute(&v.spec, &config, Arc::new(AtomicBool::new(true)));
+        assert_eq!(r.unwrap_err(), ExecError::Cancelled);
+    }
+}

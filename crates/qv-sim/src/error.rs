@@ -67,6 +67,9 @@ pub enum SimError {
         /// Bytes requested.
         bytes: u64,
     },
+    /// The run was cancelled through [`crate::RunConfig::cancel`].
+    #[error("the simulation was cancelled")]
+    Cancelled,
     /// `shots` was 0.
     #[error("shots must be at least 1")]
     NoShots,

@@ -8,6 +8,7 @@
 //! simulator's per-shot path, and the result says so.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use num_complex::Complex;
@@ -164,7 +165,7 @@ fn sample<F: Real>(
     config: &RunConfig,
     seed: u64,
 ) -> Result<Tally, SimError> {
-    let state = simulate_compacted::<F>(program, compaction, engine)?;
+    let state = simulate_compacted::<F>(program, compaction, engine, config.cancel.as_deref())?;
     let mut counts = std::collections::BTreeMap::new();
     let mut memory = config.memory.then(Vec::new);
     if !program.has_measure {
@@ -200,10 +201,13 @@ fn simulate_compacted<F: Real>(
     program: &Program,
     compaction: &Compaction,
     engine: &EngineConfig,
+    cancel: Option<&AtomicBool>,
 ) -> Result<FastState<F>, SimError> {
     let n = compaction.used;
-    fast::simulate_gates::<F>(&compaction.gates(program), n, program.circuit.global_phase, engine)
-        .map_err(|_| SimError::AllocationFailed { bytes: F::AMP_BYTES << n })
+    let gates = compaction.gates(program);
+    fast::simulate_gates_until::<F>(&gates, n, program.circuit.global_phase, engine, cancel)
+        .map_err(|_| SimError::AllocationFailed { bytes: F::AMP_BYTES << n })?
+        .ok_or(SimError::Cancelled)
 }
 
 /// Exact outcome probabilities on the configured backend: the fast engine
@@ -229,8 +233,8 @@ pub fn probabilities_with(
     check_memory(compaction.used, config.precision, 0, config.max_memory_bytes)?;
     let engine = engine_config(config);
     match config.precision {
-        Precision::Double => exact_distribution::<f64>(&program, &compaction, &engine),
-        Precision::Single => exact_distribution::<f32>(&program, &compaction, &engine),
+        Precision::Double => exact_distribution::<f64>(&program, &compaction, &engine, config),
+        Precision::Single => exact_distribution::<f32>(&program, &compaction, &engine, config),
     }
 }
 
@@ -238,8 +242,9 @@ fn exact_distribution<F: Real>(
     program: &Program,
     compaction: &Compaction,
     engine: &EngineConfig,
+    config: &RunConfig,
 ) -> Result<Probabilities, SimError> {
-    let state = simulate_compacted::<F>(program, compaction, engine)?;
+    let state = simulate_compacted::<F>(program, compaction, engine, config.cancel.as_deref())?;
     let layout = state.layout().to_vec();
     let n = program.num_qubits();
     // Measured (or, with no measurement, all) circuit qubits, in key-bit order.
@@ -350,12 +355,15 @@ pub(crate) fn final_state(program: &Program, config: &RunConfig) -> Result<Vec<C
     let gates = gate_ops(program);
     let phase = program.circuit.global_phase;
     let alloc = |_| SimError::AllocationFailed { bytes: 16 << n };
+    let cancel = config.cancel.as_deref();
     Ok(match config.precision {
-        Precision::Double => fast::simulate_gates::<f64>(&gates, n, phase, &engine)
+        Precision::Double => fast::simulate_gates_until::<f64>(&gates, n, phase, &engine, cancel)
             .map_err(alloc)?
+            .ok_or(SimError::Cancelled)?
             .into_logical(&engine),
-        Precision::Single => fast::simulate_gates::<f32>(&gates, n, phase, &engine)
+        Precision::Single => fast::simulate_gates_until::<f32>(&gates, n, phase, &engine, cancel)
             .map_err(alloc)?
+            .ok_or(SimError::Cancelled)?
             .into_logical(&engine)
             .into_iter()
             .map(|a| C64::new(a.re as f64, a.im as f64))

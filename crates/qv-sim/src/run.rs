@@ -10,6 +10,8 @@
 //! every draw in order, so a seed reproduces counts and memory exactly.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use qv_circuit::Circuit;
@@ -33,7 +35,7 @@ pub const MAX_MEMORY_CHARS: u64 = 100_000_000;
 pub(crate) const ZERO_PROBABILITY: f64 = 1e-15;
 
 /// Options of [`run`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct RunConfig {
     /// Number of shots, `1..=MAX_SHOTS`.
     pub shots: u64,
@@ -55,6 +57,56 @@ pub struct RunConfig {
     pub fusion: bool,
     /// Noise for the density-matrix and trajectories backends (`None`: ideal).
     pub noise: Option<std::sync::Arc<crate::noise::NoiseModel>>,
+    /// Cooperative cancellation: when the flag turns true, the engines stop
+    /// at their next pass, gate or shot boundary and return
+    /// [`SimError::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+// Manual because `AtomicBool` has no `PartialEq`: two configurations are equal
+// when they share the same cancellation flag (or both have none).
+impl PartialEq for RunConfig {
+    fn eq(&self, other: &Self) -> bool {
+        let same_cancel = match (&self.cancel, &other.cancel) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        self.shots == other.shots
+            && self.seed == other.seed
+            && self.memory == other.memory
+            && self.max_memory_bytes == other.max_memory_bytes
+            && self.backend == other.backend
+            && self.precision == other.precision
+            && self.threads == other.threads
+            && self.fusion == other.fusion
+            && self.noise == other.noise
+            && same_cancel
+    }
+}
+
+impl Eq for RunConfig {}
+
+impl RunConfig {
+    /// Whether the run has been asked to stop.
+    pub(crate) fn cancelled(&self) -> bool {
+        is_cancelled(self.cancel.as_deref())
+    }
+
+    /// `Err(SimError::Cancelled)` once the run has been asked to stop.
+    pub(crate) fn check_cancel(&self) -> Result<(), SimError> {
+        if self.cancelled() {
+            Err(SimError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Whether an optional cancellation flag is set.
+#[inline]
+pub(crate) fn is_cancelled(flag: Option<&AtomicBool>) -> bool {
+    flag.is_some_and(|f| f.load(Ordering::Relaxed))
 }
 
 impl Default for RunConfig {
@@ -69,6 +121,7 @@ impl Default for RunConfig {
             threads: 0,
             fusion: true,
             noise: None,
+            cancel: None,
         }
     }
 }
@@ -115,11 +168,12 @@ pub fn run_reference(circuit: &Circuit, config: &RunConfig) -> Result<RunResult,
     if program.has_measure {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut state = StateVector::new(n, program.circuit.global_phase)?;
-        let next = simulate_prefix(&program, &mut state);
+        let next = simulate_prefix_with(&program, &mut state, config.cancel.as_deref())?;
         if next == program.ops.len() {
             sample_final_state(&program, state, config.shots, &mut rng, &mut tally);
         } else {
-            run_shots(&program, &state, next, config.shots, &mut rng, &mut tally);
+            let cancel = config.cancel.as_deref();
+            run_shots(&program, &state, next, config.shots, &mut rng, &mut tally, cancel)?;
         }
     }
     Ok(RunResult {
@@ -158,24 +212,36 @@ pub(crate) fn check_shots(circuit: &Circuit, config: &RunConfig) -> Result<(), S
 /// returns its index. A reset of a qubit that is certainly |0⟩ is a
 /// projection, not a random event, so it does not stop the prefix.
 pub(crate) fn simulate_prefix(program: &Program, state: &mut StateVector) -> usize {
+    simulate_prefix_with(program, state, None).unwrap_or(program.ops.len())
+}
+
+/// [`simulate_prefix`], stopping with [`SimError::Cancelled`] when `cancel` is set.
+pub(crate) fn simulate_prefix_with(
+    program: &Program,
+    state: &mut StateVector,
+    cancel: Option<&AtomicBool>,
+) -> Result<usize, SimError> {
     for (i, op) in program.ops.iter().enumerate() {
+        if is_cancelled(cancel) {
+            return Err(SimError::Cancelled);
+        }
         if op.condition.is_some() {
-            return i;
+            return Ok(i);
         }
         match &op.kind {
             Kind::Gate { matrix, qubits } => state.apply(matrix, qubits),
             Kind::Measure { deferred: true, .. } => {}
-            Kind::Measure { deferred: false, .. } => return i,
+            Kind::Measure { deferred: false, .. } => return Ok(i),
             Kind::Reset { qubit } => {
                 let (p0, p1) = state.qubit_probabilities(*qubit);
                 if p1 > ZERO_PROBABILITY {
-                    return i;
+                    return Ok(i);
                 }
                 state.collapse(*qubit, false, p0);
             }
         }
     }
-    program.ops.len()
+    Ok(program.ops.len())
 }
 
 /// Shot outcomes being collected.
@@ -252,12 +318,16 @@ fn run_shots(
     shots: u64,
     rng: &mut ChaCha8Rng,
     tally: &mut Tally,
-) {
+    cancel: Option<&AtomicBool>,
+) -> Result<(), SimError> {
     let qubits = deferred_qubits(program);
     let mut state = prefix.clone();
     let mut weights = Vec::new();
     let mut clbits = vec![false; program.num_clbits()];
     for _ in 0..shots {
+        if is_cancelled(cancel) {
+            return Err(SimError::Cancelled);
+        }
         state.clone_from(prefix);
         clbits.iter_mut().for_each(|b| *b = false);
         continue_shot(program, &mut state, next, &mut clbits, rng);
@@ -271,6 +341,7 @@ fn run_shots(
             memory.push(key);
         }
     }
+    Ok(())
 }
 
 /// Executes operations `next..` on one shot's state and classical bits.

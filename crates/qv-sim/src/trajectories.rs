@@ -341,6 +341,9 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
             let mut weights = vec![0.0; 1 << qubits.len()];
             let mut tally: Tally = (BTreeMap::new(), keep_memory.then(Vec::new));
             for s in from..to {
+                if config.cancelled() {
+                    break;
+                }
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);
                 rng.set_stream(s);
                 shot.amps.copy_from_slice(&prefix.amps);
@@ -373,6 +376,7 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
         } else {
             chunks.iter().map(run_chunk).collect()
         };
+        config.check_cancel()?;
         for (chunk_counts, chunk_memory) in tallies {
             for (key, c) in chunk_counts {
                 *counts.entry(key).or_insert(0) += c;

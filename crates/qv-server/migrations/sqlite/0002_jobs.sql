@@ -26,8 +26,14 @@ CREATE TABLE jobs (
     attempts          INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX jobs_idempotency ON jobs(user_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
-CREATE INDEX jobs_queue ON jobs(status, priority DESC, created_at);
-CREATE INDEX jobs_user_created ON jobs(user_id, created_at DESC);
+-- Claim order: highest priority, then oldest (fair share ranks users among these).
+CREATE INDEX jobs_queue ON jobs(status, priority DESC, created_at, id);
+-- Listing newest first, per user and (admin) overall; the cursor is (created_at, id).
+CREATE INDEX jobs_user_created ON jobs(user_id, created_at DESC, id DESC);
+CREATE INDEX jobs_created ON jobs(created_at DESC, id DESC);
+-- Heartbeats (by owner) and recovery of expired leases.
+CREATE INDEX jobs_lease_owner ON jobs(lease_owner) WHERE lease_owner IS NOT NULL;
+CREATE INDEX jobs_lease ON jobs(status, lease_expires_at);
 
 CREATE TABLE job_events (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,

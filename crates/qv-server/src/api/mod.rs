@@ -2,23 +2,45 @@
 //! the OpenAPI document.
 //!
 //! Route modules: [`auth`] (accounts, tokens, API keys, MFA, admin users),
-//! [`jobs`] (jobs, results, backends), [`events`] (WebSocket), [`ops`]
-//! (health, readiness, metrics), [`openapi`] (document and docs page);
+//! [`jobs`] (jobs, results, backends), [`circuits`] (gate table, parse),
+//! [`events`] (WebSocket), [`ops`] (health, readiness, metrics), [`openapi`]
+//! (document and docs page), [`web`] (the embedded web app);
 //! [`ratelimit`] holds the token buckets.
+//!
+//! Middleware, outermost first: request id + access log + metrics (one
+//! layer, so the log line and the metric see the final status), CORS, the
+//! request-size check, the error-shape normaliser (every 4xx/5xx that is not
+//! already JSON — axum's extractor rejections, 405s, body-limit errors —
+//! becomes `{"error":{"code","message"}}`; axum's 422 for a body of the
+//! wrong shape becomes 400 `validation_error`), and panic catching (a panicking
+//! handler answers a generic 500). Route modules may use `axum::Json`
+//! directly: its rejections are normalised here.
 
 pub mod auth;
+pub mod circuits;
 pub mod events;
 pub mod jobs;
 pub mod openapi;
 pub mod ops;
 pub mod ratelimit;
+pub mod web;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::Instrument;
 
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::events::Events;
 use crate::jobs::Jobs;
 use crate::metrics::Metrics;
@@ -34,15 +56,315 @@ pub struct AppState {
     pub events: Events,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<ratelimit::RateLimits>,
+    /// Turns true when the server starts shutting down (`/readyz` answers
+    /// 503, WebSocket streams close).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
+
+/// The request-id header (taken from the client when sane, else generated;
+/// always echoed).
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request id of a request, in its extensions.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
 
 /// The whole application: `/api/v1/...`, `/healthz`, `/readyz`, `/metrics`,
 /// `/api/openapi.json`, `/api/docs`, with middleware.
 pub fn router(state: AppState) -> Router {
-    let v1 = Router::new().merge(auth::router()).merge(jobs::router()).merge(events::router());
-    Router::new()
+    let v1 = Router::new()
+        .merge(auth::router())
+        .merge(jobs::router())
+        .merge(events::router())
+        .merge(circuits::router());
+    let app = Router::new()
         .nest("/api/v1", v1)
         .merge(ops::router())
         .merge(openapi::router())
-        .with_state(state)
+        // Last: its fallback serves the web app and JSON 404s under /api/.
+        .merge(web::router())
+        .with_state(state.clone());
+    with_middleware(app, &state.config, state.metrics.clone())
+}
+
+/// Wraps routes in the middleware stack (see the module documentation).
+pub fn with_middleware(app: Router, config: &Config, metrics: Arc<Metrics>) -> Router {
+    let max_body = config.max_body_bytes;
+    let app = app
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(normalise_errors))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(max_body, check_content_length));
+    let app = match cors_layer(&config.cors_origins) {
+        Some(cors) => app.layer(cors),
+        None => app,
+    };
+    app.layer(middleware::from_fn_with_state(metrics, observe))
+}
+
+/// CORS from `cors_origins`: none (same origin only), `*` (any origin, no
+/// credentials), or a list of origins.
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        let list: Vec<HeaderValue> = origins
+            .iter()
+            .filter_map(|o| match HeaderValue::from_str(o.trim_end_matches('/')) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    tracing::warn!(origin = %o, "ignoring a CORS origin that is not a valid header value");
+                    None
+                }
+            })
+            .collect();
+        AllowOrigin::list(list)
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID.clone()])
+            .expose_headers([REQUEST_ID.clone(), header::RETRY_AFTER])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// A client-supplied id is kept when it is short visible ASCII (it goes into
+/// logs); anything else is replaced.
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(crate::model::new_id)
+}
+
+/// Request id, access log and HTTP metrics.
+async fn observe(State(metrics): State<Arc<Metrics>>, mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let id = request_id(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    // The template, never the raw path: label cardinality stays bounded.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let secs = start.elapsed().as_secs_f64();
+    metrics.http_request(method.as_str(), &route, status, secs);
+    span.in_scope(|| {
+        tracing::info!(
+            target: "qv_server::http",
+            method = %method,
+            route = %route,
+            status,
+            latency_ms = secs * 1e3,
+            "request"
+        );
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), v);
+    }
+    response
+}
+
+/// 413 before reading a body whose declared length is over the limit.
+async fn check_content_length(State(max): State<usize>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return body_too_large(max).into_response();
+    }
+    next.run(req).await
+}
+
+fn body_too_large(max: usize) -> ApiError {
+    ApiError::too_large(format!("the request body is larger than the limit of {max} bytes"))
+}
+
+/// Rewrites error responses that are not JSON (axum's extractor rejections
+/// are plain text; 405s are empty) into `{"error":{"code","message"}}`.
+async fn normalise_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = match axum::body::to_bytes(body, 16 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let (code, message) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", text),
+        StatusCode::NOT_FOUND => ("not_found", text),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", text),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("too_large", "the request body is larger than the limit".to_string())
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", text),
+        // axum answers 422 for a body of the wrong shape; the API answers
+        // 400 `validation_error` for that everywhere (as the auth extractor does).
+        StatusCode::UNPROCESSABLE_ENTITY => ("validation_error", text),
+        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", text),
+        s if s.is_server_error() => ("internal", String::new()),
+        _ => ("error", text),
+    };
+    let message = if message.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        message
+    };
+    let status =
+        if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
+    let mut out = ApiError::new(status, code, message).into_response();
+    // Keep headers such as Allow (405) and Retry-After.
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// A panicking handler answers a generic 500 (the panic is logged).
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    let detail = if let Some(s) = err.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = err.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else {
+        "unknown panic".to_string()
+    };
+    ApiError::internal(format!("handler panicked: {detail}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::{get, post};
+    use tower::ServiceExt;
+
+    fn app() -> (Router, Arc<Metrics>) {
+        #[derive(serde::Deserialize)]
+        struct In {
+            #[allow(dead_code)]
+            name: String,
+        }
+        async fn boom() -> &'static str {
+            panic!("secret detail")
+        }
+        let metrics = Arc::new(Metrics::new());
+        let routes = Router::new()
+            .route("/boom", get(boom))
+            .route("/items/{id}", get(|| async { "ok" }))
+            .route("/echo", post(|axum::Json(_): axum::Json<In>| async { "ok" }));
+        let config = Config { max_body_bytes: 64, ..Config::default() };
+        (with_middleware(routes, &config, metrics.clone()), metrics)
+    }
+
+    async fn call(app: &Router, req: axum::http::Request<Body>) -> (StatusCode, serde_json::Value) {
+        let r = app.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        assert!(r.headers().contains_key(&REQUEST_ID));
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+    }
+
+    fn post_json(body: &str, content_type: &str) -> axum::http::Request<Body> {
+        axum::http::Request::post("/echo")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn panics_are_generic_500s() {
+        let (app, _) = app();
+        let (status, v) =
+            call(&app, axum::http::Request::get("/boom").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, 500);
+        assert_eq!(v["error"]["code"], "internal");
+        assert!(!v.to_string().contains("secret"), "{v}");
+    }
+
+    #[tokio::test]
+    async fn rejections_have_our_shape() {
+        let (app, _) = app();
+        let (s, v) = call(&app, post_json("{", "application/json")).await;
+        assert_eq!((s.as_u16(), v["error"]["code"].as_str()), (400, Some("bad_request")), "{v}");
+        let (s, v) = call(&app, post_json("{}", "text/plain")).await;
+        assert_eq!(
+            (s.as_u16(), v["error"]["code"].as_str()),
+            (415, Some("unsupported_media_type"))
+        );
+        let (s, v) = call(&app, post_json("{}", "application/json")).await;
+        assert_eq!((s.as_u16(), v["error"]["code"].as_str()), (400, Some("validation_error")));
+        assert!(v["error"]["message"].as_str().unwrap().contains("name"), "{v}");
+        let big = format!("{{\"name\":\"{}\"}}", "x".repeat(100));
+        let (s, v) = call(&app, post_json(&big, "application/json")).await;
+        assert_eq!((s.as_u16(), v["error"]["code"].as_str()), (413, Some("too_large")));
+        let (s, v) =
+            call(&app, axum::http::Request::delete("/echo").body(Body::empty()).unwrap()).await;
+        assert_eq!((s.as_u16(), v["error"]["code"].as_str()), (405, Some("method_not_allowed")));
+        // A body over the limit without Content-Length (streamed) is caught by the extractor.
+        let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(big.clone())]);
+        let req = axum::http::Request::post("/echo")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from_stream(stream))
+            .unwrap();
+        let (s, v) = call(&app, req).await;
+        assert_eq!((s.as_u16(), v["error"]["code"].as_str()), (413, Some("too_large")), "{v}");
+    }
+
+    #[tokio::test]
+    async fn metrics_use_route_templates() {
+        let (app, metrics) = app();
+        let _ = call(&app, axum::http::Request::get("/items/abc123").body(Body::empty()).unwrap())
+            .await;
+        let _ =
+            call(&app, axum::http::Request::get("/nowhere/xyz789").body(Body::empty()).unwrap())
+                .await;
+        let text = metrics.render(&[]);
+        assert!(text.contains(r#"route="/items/{id}",status="200""#), "{text}");
+        assert!(text.contains(r#"route="unmatched",status="404""#), "{text}");
+        assert!(!text.contains("abc123") && !text.contains("xyz789"));
+    }
+
+    #[tokio::test]
+    async fn request_ids_are_echoed_or_replaced() {
+        let (app, _) = app();
+        let req = axum::http::Request::get("/items/1")
+            .header("x-request-id", "abc-123")
+            .body(Body::empty())
+            .unwrap();
+        let r = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(r.headers()[&REQUEST_ID], "abc-123");
+        let req = axum::http::Request::get("/items/1")
+            .header("x-request-id", "x".repeat(300))
+            .body(Body::empty())
+            .unwrap();
+        let r = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(r.headers()[&REQUEST_ID].len(), 36, "a fresh UUID replaces an overlong id");
+    }
 }

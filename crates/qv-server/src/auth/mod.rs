@@ -6,17 +6,30 @@
 //! `qv_` + random bits, stored as SHA-256, with scopes; TOTP secrets are
 //! encrypted under a key derived from the server key.
 
-use std::sync::Arc;
+pub mod jwt;
+pub mod keys;
+pub mod password;
+pub mod totp;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ed25519_dalek::VerifyingKey;
+use sha2::{Digest, Sha256};
 
 use crate::api::AppState;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::model::{Role, User};
-use crate::store::Store;
+use crate::model::{new_id, now_ms, Role, User};
+use crate::store::{ApiKeyRecord, NewApiKey, Store, UserRecord};
+use keys::ServerKeys;
+use password::Passwords;
 
 /// What a credential allows.
 #[derive(
@@ -89,25 +102,263 @@ impl Principal {
     }
 }
 
-/// The authentication service.
+/// Seconds a resolved user or API key is reused without asking the
+/// database. Changes made through this server (disable, revoke) take effect
+/// at once; other servers on the same database see them within this time.
+const CACHE_TTL: Duration = Duration::from_secs(2);
+/// Entries per cache before stale ones are dropped.
+const CACHE_CAP: usize = 10_000;
+/// `last_used_at` of an API key is written at most this often (ms).
+const TOUCH_EVERY_MS: i64 = 60_000;
+/// First lock after too many failed logins, doubling with each further failure.
+const LOCK_BASE_S: i64 = 30;
+/// Longest lock.
+const LOCK_MAX_S: i64 = 3600;
+/// Length of a key: `qv_` + 43 base64url characters (32 bytes).
+const API_KEY_LEN: usize = 3 + 43;
+/// Characters of a key kept in listings.
+const API_KEY_PREFIX_LEN: usize = 11;
+
+/// Access and refresh token of a login or refresh.
+#[derive(Clone, Debug)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds the access token is valid.
+    pub expires_in: u64,
+}
+
+/// A small map with a time-to-live per entry.
 #[derive(Debug)]
+struct TtlCache<V> {
+    map: Mutex<HashMap<String, (Instant, V)>>,
+}
+
+impl<V: Clone> TtlCache<V> {
+    fn new() -> Self {
+        TtlCache { map: Mutex::new(HashMap::new()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, V)>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get(&self, key: &str) -> Option<V> {
+        let map = self.lock();
+        map.get(key).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, key: String, value: V) {
+        let mut map = self.lock();
+        if map.len() >= CACHE_CAP {
+            map.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            if map.len() >= CACHE_CAP {
+                map.clear();
+            }
+        }
+        map.insert(key, (Instant::now(), value));
+    }
+
+    fn remove_where(&self, f: impl Fn(&str, &V) -> bool) {
+        self.lock().retain(|k, (_, v)| !f(k, v));
+    }
+}
+
+/// The authentication service.
 pub struct Auth {
     pub(crate) store: Store,
     pub(crate) config: Arc<Config>,
+    keys: ServerKeys,
+    verifying: VerifyingKey,
+    passwords: Passwords,
+    users: TtlCache<User>,
+    /// API keys by hash.
+    api_keys: TtlCache<ApiKeyRecord>,
+    /// When this process last wrote each key's `last_used_at` (ms).
+    touched: Mutex<HashMap<String, i64>>,
+}
+
+impl std::fmt::Debug for Auth {
+    // Caches hold accounts and key records: keep them out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth").field("keys", &self.keys).finish_non_exhaustive()
+    }
+}
+
+fn sha256_hex(s: &str) -> String {
+    keys::hex(&Sha256::digest(s.as_bytes()))
+}
+
+fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn validation(message: impl Into<String>) -> ApiError {
+    ApiError::invalid("validation_error", message)
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "invalid username or password")
+}
+
+/// Checks the registration fields; the error names the first bad one.
+pub fn validate_registration(email: &str, username: &str, password: &str) -> Result<(), ApiError> {
+    let ulen = username.chars().count();
+    if !(3..=32).contains(&ulen)
+        || !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
+        return Err(validation(
+            "username: must be 3 to 32 characters of letters, digits, `_`, `.` and `-`",
+        ));
+    }
+    let parts: Vec<&str> = email.split('@').collect();
+    if parts.len() != 2
+        || parts.iter().any(|p| p.is_empty())
+        || email.len() > 254
+        || email.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(validation(
+            "email: must be an address with one `@` and text on both sides (at most 254 characters, no spaces)",
+        ));
+    }
+    let plen = password.chars().count();
+    if !(10..=256).contains(&plen) {
+        return Err(validation(format!("password: must be 10 to 256 characters (got {plen})")));
+    }
+    Ok(())
+}
+
+/// Every scope an access token of `role` carries.
+pub fn role_scopes(role: Role) -> Vec<Scope> {
+    match role {
+        Role::Admin => vec![Scope::JobsRead, Scope::JobsWrite, Scope::Admin],
+        Role::User => vec![Scope::JobsRead, Scope::JobsWrite],
+    }
 }
 
 impl Auth {
     /// Builds the service: loads (or creates) the server key.
     pub async fn new(store: Store, config: Arc<Config>) -> Result<Auth, ApiError> {
-        Ok(Auth { store, config })
+        let keys = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || ServerKeys::load(&config))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::unavailable)?
+        };
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let passwords = {
+            let p = tokio::task::spawn_blocking(move || Passwords::new(cores.max(2)));
+            p.await.map_err(ApiError::internal)??
+        };
+        Ok(Auth {
+            store,
+            config,
+            verifying: keys.jwt.verifying_key(),
+            keys,
+            passwords,
+            users: TtlCache::new(),
+            api_keys: TtlCache::new(),
+            touched: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The public key that verifies access tokens.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.verifying
     }
 
     /// Resolves a bearer credential (an access JWT or an API key) to a
     /// principal; 401 when it is missing, invalid, expired or revoked, or
     /// the account is disabled.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal, ApiError> {
-        let _ = (bearer, &self.store, &self.config);
-        Err(ApiError::unauthorized("authentication is not available"))
+        if bearer.starts_with("qv_") {
+            return self.authenticate_key(bearer).await;
+        }
+        let claims = jwt::verify(&self.verifying, bearer, now_ms() / 1000).map_err(|e| {
+            tracing::debug!(reason = %e, "access token refused");
+            ApiError::unauthorized("invalid or expired access token")
+        })?;
+        let user = self.active_user(&claims.sub).await?;
+        Ok(Principal { scopes: role_scopes(user.role), user, api_key_id: None })
+    }
+
+    async fn authenticate_key(&self, key: &str) -> Result<Principal, ApiError> {
+        let invalid = || ApiError::unauthorized("invalid API key");
+        if key.len() != API_KEY_LEN {
+            return Err(invalid());
+        }
+        let hash = sha256_hex(key);
+        let record = match self.api_keys.get(&hash) {
+            Some(r) => r,
+            None => {
+                let r = self.store.api_key_by_hash(&hash).await?.ok_or_else(invalid)?;
+                self.api_keys.put(hash, r.clone());
+                r
+            }
+        };
+        let now = now_ms();
+        if record.revoked_at.is_some() {
+            return Err(ApiError::unauthorized("API key revoked"));
+        }
+        if record.expires_at.is_some_and(|e| e <= now) {
+            return Err(ApiError::unauthorized("API key expired"));
+        }
+        let user = self.active_user(&record.user_id).await?;
+        let scopes = record
+            .scopes
+            .split_whitespace()
+            .filter_map(Scope::parse)
+            .filter(|s| *s != Scope::Admin || user.role == Role::Admin)
+            .collect();
+        self.touch(&record, now).await;
+        Ok(Principal { user, scopes, api_key_id: Some(record.id) })
+    }
+
+    /// Writes `last_used_at` when this process has not for a minute.
+    async fn touch(&self, record: &ApiKeyRecord, now: i64) {
+        {
+            let mut touched = self.touched.lock().unwrap_or_else(|e| e.into_inner());
+            let last = touched.get(&record.id).copied().max(record.last_used_at).unwrap_or(0);
+            if now - last < TOUCH_EVERY_MS {
+                return;
+            }
+            if touched.len() >= CACHE_CAP * 10 {
+                touched.clear();
+            }
+            touched.insert(record.id.clone(), now);
+        }
+        // Best effort: a failed write must not fail the request.
+        if let Err(e) = self.store.touch_api_key(&record.id, now).await {
+            tracing::warn!(error = %e, "could not record API key use");
+        }
+    }
+
+    /// The user `id`, if it exists and is not disabled (401 otherwise).
+    async fn active_user(&self, id: &str) -> Result<User, ApiError> {
+        let user = match self.users.get(id) {
+            Some(u) => u,
+            None => {
+                let u = self
+                    .store
+                    .user_by_id(id)
+                    .await?
+                    .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?
+                    .user();
+                self.users.put(id.to_string(), u.clone());
+                u
+            }
+        };
+        if user.disabled {
+            return Err(ApiError::unauthorized("the account is disabled"));
+        }
+        Ok(user)
+    }
+
+    fn forget_user(&self, id: &str) {
+        self.users.remove_where(|k, _| k == id);
+        self.api_keys.remove_where(|_, r| r.user_id == id);
     }
 
     /// Creates an account (used by registration and `qv admin create-user`).
@@ -118,9 +369,381 @@ impl Auth {
         password: &str,
         role: Role,
     ) -> Result<User, ApiError> {
-        let _ = (email, username, password, role);
-        Err(ApiError::unavailable("registration is not available"))
+        validate_registration(email, username, password)?;
+        let hash = self.passwords.hash(password).await?;
+        let id = new_id();
+        self.store.insert_user(&id, email, username, &hash, role, now_ms()).await?;
+        self.user(&id).await
     }
+
+    /// The current state of user `id` (404 when there is none).
+    pub async fn user(&self, id: &str) -> Result<User, ApiError> {
+        Ok(self.store.user_by_id(id).await?.ok_or_else(|| ApiError::not_found("user"))?.user())
+    }
+
+    /// Checks a password (and second factor) and issues tokens.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        totp: Option<&str>,
+    ) -> Result<TokenPair, ApiError> {
+        let name = username.trim();
+        // Nothing that could never be a username or email reaches the
+        // database (PostgreSQL refuses NUL bytes in text).
+        let plausible = !name.is_empty() && name.len() <= 254 && !name.contains('\0');
+        let record = if plausible { self.store.user_by_login(name).await? } else { None };
+        let Some(record) = record else {
+            // Same work as a wrong password, so timing does not tell which it was.
+            self.passwords.verify(None, password).await?;
+            return Err(invalid_credentials());
+        };
+        let now = now_ms();
+        if let Some(until) = record.locked_until.filter(|u| *u > now) {
+            let secs = u64::try_from((until - now + 999) / 1000).unwrap_or(1).max(1);
+            return Err(ApiError {
+                retry_after: Some(secs),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "account_locked",
+                    format!("too many failed logins: the account is locked for {secs} s"),
+                )
+            });
+        }
+        if !self.passwords.verify(Some(&record.password_hash), password).await? {
+            self.login_failed(&record.id).await?;
+            return Err(invalid_credentials());
+        }
+        if record.disabled {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "the account is disabled; ask an administrator",
+            ));
+        }
+        if record.mfa_enabled {
+            let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "mfa_required",
+                    "this account uses two-factor authentication: send `totp` (a 6-digit code or a recovery code)",
+                ));
+            };
+            if !self.second_factor(&record.id, code).await? {
+                self.login_failed(&record.id).await?;
+                return Err(invalid_credentials());
+            }
+        }
+        if record.failed_logins > 0 || record.locked_until.is_some() {
+            self.store.reset_login_failures(&record.id).await?;
+        }
+        self.issue(&record.id, &new_id(), None).await
+    }
+
+    /// Counts a failure and locks the account once there are too many.
+    async fn login_failed(&self, user_id: &str) -> Result<(), ApiError> {
+        let now = now_ms();
+        let failures = self.store.record_login_failure(user_id, now).await?;
+        let max = i64::from(self.config.login_max_failures.max(1));
+        if failures >= max {
+            let doublings = u32::try_from((failures - max).min(16)).unwrap_or(16);
+            let secs = (LOCK_BASE_S << doublings).min(LOCK_MAX_S);
+            self.store.lock_user(user_id, now + secs * 1000).await?;
+            tracing::warn!(user_id, failures, lock_s = secs, "account locked after failed logins");
+        }
+        Ok(())
+    }
+
+    /// Checks a TOTP code (replays refused) or spends a recovery code.
+    async fn second_factor(&self, user_id: &str, code: &str) -> Result<bool, ApiError> {
+        if code.len() == totp::DIGITS as usize && code.bytes().all(|b| b.is_ascii_digit()) {
+            let Some(record) = self.store.totp(user_id).await? else { return Ok(false) };
+            if !record.enabled {
+                return Ok(false);
+            }
+            let secret = self.open_secret(user_id, &record.secret_enc)?;
+            let Some(step) = totp::matching_step(&secret, code, now_ms() / 1000) else {
+                return Ok(false);
+            };
+            Ok(self.store.accept_totp_step(user_id, step).await?)
+        } else {
+            let hash = totp::recovery_hash(&self.keys.recovery, code);
+            Ok(self.store.use_recovery_code(user_id, &hash, now_ms()).await?)
+        }
+    }
+
+    fn open_secret(&self, user_id: &str, sealed: &[u8]) -> Result<Vec<u8>, ApiError> {
+        totp::open(&self.keys.totp, user_id, sealed).ok_or_else(|| {
+            ApiError::internal(format!(
+                "TOTP secret of user {user_id} does not decrypt (was the server key changed?)"
+            ))
+        })
+    }
+
+    /// Issues an access token and a refresh token in `family`; rotating
+    /// `previous` (a refresh-token id) when given.
+    async fn issue(
+        &self,
+        user_id: &str,
+        family: &str,
+        previous: Option<&str>,
+    ) -> Result<TokenPair, ApiError> {
+        let now = now_ms();
+        let refresh = random_token();
+        let ttl_ms =
+            i64::try_from(self.config.refresh_token_ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let expires = now.saturating_add(ttl_ms);
+        let id = new_id();
+        let hash = sha256_hex(&refresh);
+        match previous {
+            None => {
+                self.store.insert_refresh_token(&id, user_id, family, &hash, expires, now).await?
+            }
+            Some(old) => {
+                let rotated = self
+                    .store
+                    .rotate_refresh_token(old, &id, user_id, family, &hash, expires, now)
+                    .await?;
+                if !rotated {
+                    return Err(self.reuse_detected(family).await);
+                }
+            }
+        }
+        let ttl = self.config.access_token_ttl_s;
+        let claims = jwt::Claims::access(user_id, now / 1000, ttl);
+        Ok(TokenPair {
+            access_token: jwt::sign(&self.keys.jwt, &claims),
+            refresh_token: refresh,
+            expires_in: ttl,
+        })
+    }
+
+    async fn reuse_detected(&self, family: &str) -> ApiError {
+        tracing::warn!(family, "refresh token reused: revoking its family");
+        if let Err(e) = self.store.revoke_refresh_family(family, now_ms()).await {
+            return ApiError::from(e);
+        }
+        ApiError::unauthorized(
+            "refresh token already used: every session of this login was revoked; log in again",
+        )
+    }
+
+    /// Rotates a refresh token: the old one is spent, a new pair issued.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ApiError> {
+        let hash = sha256_hex(refresh_token.trim());
+        let record = self
+            .store
+            .refresh_token_by_hash(&hash)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("invalid refresh token"))?;
+        if record.revoked_at.is_some() {
+            return Err(ApiError::unauthorized("refresh token revoked; log in again"));
+        }
+        if record.used_at.is_some() {
+            return Err(self.reuse_detected(&record.family_id).await);
+        }
+        if record.expires_at <= now_ms() {
+            return Err(ApiError::unauthorized("refresh token expired; log in again"));
+        }
+        let user = self.user(&record.user_id).await?;
+        if user.disabled {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "the account is disabled; ask an administrator",
+            ));
+        }
+        self.issue(&record.user_id, &record.family_id, Some(&record.id)).await
+    }
+
+    /// Revokes the family of a refresh token (unknown tokens are ignored,
+    /// so the answer says nothing about which tokens exist).
+    pub async fn logout(&self, refresh_token: &str) -> Result<(), ApiError> {
+        let hash = sha256_hex(refresh_token.trim());
+        if let Some(record) = self.store.refresh_token_by_hash(&hash).await? {
+            self.store.revoke_refresh_family(&record.family_id, now_ms()).await?;
+        }
+        Ok(())
+    }
+
+    /// Creates an API key for the caller; returns the record and the key
+    /// (shown once). Only an access token may create keys.
+    pub async fn create_api_key(
+        &self,
+        principal: &Principal,
+        name: &str,
+        scopes: &[String],
+        expires_in_days: Option<i64>,
+    ) -> Result<(ApiKeyRecord, String), ApiError> {
+        if principal.api_key_id.is_some() {
+            return Err(ApiError::forbidden(
+                "API keys can only be created with an access token (log in), not with an API key",
+            ));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(validation(
+                "name: must be 1 to 100 characters, none of them control characters",
+            ));
+        }
+        if scopes.is_empty() {
+            return Err(validation("scopes: name at least one of jobs:read, jobs:write, admin"));
+        }
+        let mut parsed: Vec<Scope> = Vec::new();
+        for s in scopes {
+            let scope = Scope::parse(s).ok_or_else(|| {
+                validation(format!(
+                    "scopes: unknown scope `{s}` (expected jobs:read, jobs:write or admin)"
+                ))
+            })?;
+            if !parsed.contains(&scope) {
+                parsed.push(scope);
+            }
+        }
+        if parsed.contains(&Scope::Admin) && principal.user.role != Role::Admin {
+            return Err(ApiError::forbidden(
+                "scopes: only administrators may create keys with the `admin` scope",
+            ));
+        }
+        let now = now_ms();
+        let expires_at = match expires_in_days {
+            None => None,
+            Some(d) if (1..=3650).contains(&d) => Some(now + d * 86_400_000),
+            Some(_) => return Err(validation("expires_in_days: must be between 1 and 3650")),
+        };
+        let key = format!("qv_{}", random_token());
+        let scopes = parsed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+        let id = new_id();
+        let prefix = &key[..API_KEY_PREFIX_LEN];
+        self.store
+            .insert_api_key(&NewApiKey {
+                id: &id,
+                user_id: &principal.user.id,
+                name,
+                prefix,
+                key_hash: &sha256_hex(&key),
+                scopes: &scopes,
+                expires_at,
+                created_at: now,
+            })
+            .await?;
+        let record = ApiKeyRecord {
+            id,
+            user_id: principal.user.id.clone(),
+            name: name.to_string(),
+            prefix: prefix.to_string(),
+            scopes,
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+            created_at: now,
+        };
+        Ok((record, key))
+    }
+
+    /// Revokes the caller's key `id` (404 when the caller has none such).
+    pub async fn revoke_api_key(&self, principal: &Principal, id: &str) -> Result<(), ApiError> {
+        if principal.api_key_id.is_some() {
+            return Err(ApiError::forbidden(
+                "API keys can only be revoked with an access token (log in), not with an API key",
+            ));
+        }
+        self.store.revoke_api_key(id, &principal.user.id, now_ms()).await?;
+        self.api_keys.remove_where(|_, r| r.id == id);
+        Ok(())
+    }
+
+    /// Starts a TOTP enrolment: a new secret (base32) and its otpauth URL.
+    pub async fn totp_enroll(&self, principal: &Principal) -> Result<(String, String), ApiError> {
+        require_session(principal)?;
+        let secret: [u8; totp::SECRET_LEN] = rand::random();
+        let user = &principal.user;
+        let sealed = totp::seal(&self.keys.totp, &user.id, &secret);
+        self.store.put_pending_totp(&user.id, &sealed, now_ms()).await?;
+        let b32 = totp::encode_secret(&secret);
+        let url = totp::otpauth_url(&user.username, &b32);
+        Ok((b32, url))
+    }
+
+    /// Confirms an enrolment with a current code; returns the recovery codes.
+    pub async fn totp_verify(
+        &self,
+        principal: &Principal,
+        code: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        require_session(principal)?;
+        let user_id = &principal.user.id;
+        let record = self.store.totp(user_id).await?.ok_or_else(|| {
+            ApiError::conflict("no TOTP enrolment in progress: POST /api/v1/mfa/totp/enroll first")
+        })?;
+        if record.enabled {
+            return Err(ApiError::conflict("TOTP is already enabled"));
+        }
+        let secret = self.open_secret(user_id, &record.secret_enc)?;
+        let wrong = || ApiError::invalid("invalid_code", "code: incorrect or expired TOTP code");
+        let step = totp::matching_step(&secret, code.trim(), now_ms() / 1000).ok_or_else(wrong)?;
+        let codes: Vec<String> =
+            (0..totp::RECOVERY_CODES).map(|_| totp::new_recovery_code()).collect();
+        let hashes: Vec<String> =
+            codes.iter().map(|c| totp::recovery_hash(&self.keys.recovery, c)).collect();
+        if !self.store.enable_totp(user_id, step, &hashes).await? {
+            return Err(wrong());
+        }
+        self.forget_user(user_id);
+        Ok(codes)
+    }
+
+    /// Turns TOTP off, given a current code or an unused recovery code.
+    pub async fn totp_disable(&self, principal: &Principal, code: &str) -> Result<(), ApiError> {
+        require_session(principal)?;
+        let user_id = &principal.user.id;
+        let enabled = self.store.totp(user_id).await?.is_some_and(|r| r.enabled);
+        if !enabled {
+            return Err(ApiError::conflict("TOTP is not enabled"));
+        }
+        if !self.second_factor(user_id, code.trim()).await? {
+            return Err(ApiError::invalid(
+                "invalid_code",
+                "code: incorrect, expired or already used code",
+            ));
+        }
+        self.store.delete_totp(user_id).await?;
+        self.forget_user(user_id);
+        Ok(())
+    }
+
+    /// Every account (admin).
+    pub async fn list_users(&self, principal: &Principal) -> Result<Vec<User>, ApiError> {
+        principal.require(Scope::Admin)?;
+        Ok(self.store.list_users().await?.iter().map(UserRecord::user).collect())
+    }
+
+    /// Disables or enables an account (admin). Disabling revokes its
+    /// refresh tokens; its access tokens and keys stop working at once.
+    pub async fn set_disabled(
+        &self,
+        principal: &Principal,
+        id: &str,
+        disabled: bool,
+    ) -> Result<User, ApiError> {
+        principal.require(Scope::Admin)?;
+        if disabled && id == principal.user.id {
+            return Err(ApiError::conflict("you cannot disable your own account"));
+        }
+        self.store.set_user_disabled(id, disabled, now_ms()).await?;
+        self.forget_user(id);
+        self.user(id).await
+    }
+}
+
+/// MFA settings need a logged-in session, not an API key.
+fn require_session(principal: &Principal) -> Result<(), ApiError> {
+    if principal.api_key_id.is_some() {
+        return Err(ApiError::forbidden(
+            "two-factor settings need an access token (log in), not an API key",
+        ));
+    }
+    Ok(())
 }
 
 impl FromRequestParts<AppState> for Principal {

@@ -1,12 +1,115 @@
 //! Job orchestration: submission, the durable queue, workers, cancellation,
 //! timeouts and crash recovery.
+//!
+//! Throughput comes from batching every database write:
+//! - submissions go through one writer task that inserts whatever requests
+//!   are waiting in one transaction (group commit); each request is answered
+//!   only after that commit, so an acknowledged job survives `kill -9`;
+//! - a dispatcher claims a batch of jobs per statement (lease + fencing
+//!   token) and runs them on blocking threads, `config.worker_count()` at once;
+//! - finished jobs go to a writer task that commits their ends in batches.
+//!
+//! Workers wake on a [`Notify`] when this process accepts a job, and poll
+//! the database for jobs submitted elsewhere (`qv worker` on PostgreSQL).
+//! A heartbeat renews the leases this pool holds and learns of cancels made
+//! by other processes; a recovery sweep re-queues jobs whose lease expired.
 
-use std::sync::Arc;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::events::Events;
+use crate::exec::Validated;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::model::{new_id, now_ms, JobEvent, JobStatus};
+use crate::store::{Dialect, Inserted, JobRow, NewJob, Store, StoreError};
+
+pub use worker::WorkerPool;
+
+/// A job is FAILED after this many claims whose worker vanished.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+/// Most submissions committed in one transaction.
+const SUBMIT_BATCH: usize = 256;
+
+/// Why a running job is being stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum StopReason {
+    None = 0,
+    User = 1,
+    Timeout = 2,
+    Shutdown = 3,
+    LeaseLost = 4,
+}
+
+/// The cancel flag of a claimed job and why it was set.
+#[derive(Debug)]
+pub(crate) struct Control {
+    pub(crate) flag: Arc<AtomicBool>,
+    reason: AtomicU8,
+    /// When this process claimed the job.
+    pub(crate) claimed_at: std::time::Instant,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control {
+            flag: Arc::default(),
+            reason: AtomicU8::new(0),
+            claimed_at: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Control {
+    /// Sets the flag; the first reason given sticks.
+    pub(crate) fn stop(&self, reason: StopReason) {
+        let _ = self.reason.compare_exchange(0, reason as u8, Ordering::AcqRel, Ordering::Acquire);
+        self.flag.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn reason(&self) -> StopReason {
+        match self.reason.load(Ordering::Acquire) {
+            1 => StopReason::User,
+            2 => StopReason::Timeout,
+            3 => StopReason::Shutdown,
+            4 => StopReason::LeaseLost,
+            _ => StopReason::None,
+        }
+    }
+}
+
+/// A submission waiting for the group commit.
+struct SubmitRequest {
+    job: NewJob,
+    reply: oneshot::Sender<Result<Inserted, String>>,
+}
+
+/// What `POST /jobs` answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    pub id: String,
+    pub status: JobStatus,
+    pub queue_position: Option<i64>,
+    /// False when the idempotency key returned an earlier job.
+    pub created: bool,
+}
+
+/// The fields of a submission besides the program (see [`crate::exec::SubmitOptions`]).
+#[derive(Clone, Debug, Default)]
+pub struct SubmitMeta {
+    pub name: Option<String>,
+    pub tags: Vec<String>,
+    pub priority: i64,
+    pub idempotency_key: Option<String>,
+}
 
 /// The job service.
 #[derive(Debug)]
@@ -15,12 +118,126 @@ pub struct Jobs {
     pub(crate) config: Arc<Config>,
     pub(crate) events: Events,
     pub(crate) metrics: Arc<Metrics>,
+    /// Wakes this process's dispatcher when a job is accepted.
+    pub(crate) wake: Arc<Notify>,
+    /// Cancel flags of the jobs this process has claimed, by job id.
+    pub(crate) running: Mutex<HashMap<String, Arc<Control>>>,
+    submitter: OnceLock<mpsc::Sender<SubmitRequest>>,
+}
+
+impl std::fmt::Debug for SubmitRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubmitRequest").field("job", &self.job.id).finish()
+    }
 }
 
 impl Jobs {
     /// Builds the service.
     pub fn new(store: Store, config: Arc<Config>, events: Events, metrics: Arc<Metrics>) -> Jobs {
-        Jobs { store, config, events, metrics }
+        Jobs {
+            store,
+            config,
+            events,
+            metrics,
+            wake: Arc::new(Notify::new()),
+            running: Mutex::new(HashMap::new()),
+            submitter: OnceLock::new(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Publishes committed status changes in-process. On PostgreSQL the
+    /// transaction notified `qv_job_events` and the platform's listener
+    /// relays every notification (this process's included) into the bus.
+    pub(crate) fn publish(&self, events: Vec<JobEvent>) {
+        if self.store.dialect() == Dialect::Sqlite {
+            for e in events {
+                self.events.publish(e);
+            }
+        }
+    }
+
+    /// Queues a validated job for `user_id`; answers after the row is committed.
+    pub async fn submit(
+        &self,
+        user_id: &str,
+        validated: Validated,
+        meta: SubmitMeta,
+    ) -> Result<Submitted, ApiError> {
+        let spec = serde_json::to_string(&validated.spec).map_err(ApiError::internal)?;
+        let job = NewJob {
+            id: new_id(),
+            user_id: user_id.to_string(),
+            name: meta.name,
+            tags: meta.tags,
+            priority: meta.priority,
+            backend: validated.spec.backend.clone(),
+            num_qubits: validated.num_qubits as i64,
+            shots: validated.spec.shots as i64,
+            spec,
+            idempotency_key: meta.idempotency_key,
+            created_at: now_ms(),
+        };
+        let (reply, rx) = oneshot::channel();
+        self.submitter()
+            .send(SubmitRequest { job, reply })
+            .await
+            .map_err(|_| ApiError::unavailable("the job queue is shutting down"))?;
+        let inserted = rx
+            .await
+            .map_err(|_| ApiError::unavailable("the job queue is shutting down"))?
+            .map_err(ApiError::internal)?;
+        let (id, created) = match inserted {
+            Inserted::Created { id } => {
+                self.metrics.job_submitted();
+                self.wake.notify_one();
+                (id, true)
+            }
+            Inserted::Existing { id, .. } => (id, false),
+        };
+        let job = self.store.get_job(&id, Some(user_id)).await?;
+        let queue_position = self.position_of(&job).await?;
+        Ok(Submitted { id, status: job.status, queue_position, created })
+    }
+
+    /// The queue position of a job (`None` unless it is queued).
+    pub async fn position_of(&self, job: &JobRow) -> Result<Option<i64>, StoreError> {
+        if job.status == JobStatus::Queued {
+            Ok(Some(self.store.queue_position(job).await?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The group-commit writer, started on first use (inside the runtime).
+    fn submitter(&self) -> &mpsc::Sender<SubmitRequest> {
+        self.submitter.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(4 * SUBMIT_BATCH);
+            tokio::spawn(submit_writer(self.store.clone(), self.events.clone(), rx));
+            tx
+        })
+    }
+
+    /// Cancels a job (see [`Store::cancel_job`]); a running job of this
+    /// process is told at once, one of another process at its next heartbeat.
+    pub async fn cancel(&self, id: &str, user_id: Option<&str>) -> Result<JobRow, ApiError> {
+        let (job, events) = self.store.cancel_job(id, user_id).await?;
+        self.publish(events);
+        if job.status == JobStatus::Cancelling {
+            if let Some(control) = self.running.lock().map_err(ApiError::internal)?.get(&job.id) {
+                control.stop(StopReason::User);
+            }
+        }
+        Ok(job)
+    }
+
+    /// Number of queued jobs.
+    pub async fn queue_depth(&self) -> Result<i64, ApiError> {
+        Ok(self.store.queue_depth().await?)
     }
 
     /// Starts `config.worker_count()` workers claiming jobs from the queue.
@@ -30,22 +247,49 @@ impl Jobs {
         self: &Arc<Self>,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> WorkerPool {
-        let _ = shutdown;
-        WorkerPool { tasks: Vec::new() }
+        worker::start(self.clone(), shutdown)
     }
 }
 
-/// Running workers.
-#[derive(Debug)]
-pub struct WorkerPool {
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl WorkerPool {
-    /// Waits until every worker has stopped (after the shutdown signal).
-    pub async fn join(self) {
-        for t in self.tasks {
-            let _ = t.await;
+/// Commits waiting submissions together and answers each.
+async fn submit_writer(store: Store, events: Events, mut rx: mpsc::Receiver<SubmitRequest>) {
+    let mut batch = Vec::with_capacity(SUBMIT_BATCH);
+    while rx.recv_many(&mut batch, SUBMIT_BATCH).await > 0 {
+        let jobs: Vec<NewJob> = batch.iter().map(|r| r.job.clone()).collect();
+        match store.insert_jobs(&jobs).await {
+            Ok((inserted, published)) => {
+                if store.dialect() == Dialect::Sqlite {
+                    for e in published {
+                        events.publish(e);
+                    }
+                }
+                for (req, ins) in batch.drain(..).zip(inserted) {
+                    let _ = req.reply.send(Ok(ins));
+                }
+            }
+            // One bad row must not fail its neighbours: retry one by one.
+            Err(_) if batch.len() > 1 => {
+                for req in batch.drain(..) {
+                    let one = store.insert_jobs(std::slice::from_ref(&req.job)).await;
+                    let answer = match one {
+                        Ok((mut ins, published)) => {
+                            if store.dialect() == Dialect::Sqlite {
+                                for e in published {
+                                    events.publish(e);
+                                }
+                            }
+                            ins.pop().ok_or_else(|| "insert returned nothing".to_string())
+                        }
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = req.reply.send(answer);
+                }
+            }
+            Err(e) => {
+                for req in batch.drain(..) {
+                    let _ = req.reply.send(Err(e.to_string()));
+                }
+            }
         }
     }
 }

@@ -1,1 +1,552 @@
 //! Users, credentials, refresh tokens, API keys, MFA secrets, login failures.
+//!
+//! Every state change that races (a refresh-token rotation, a TOTP step, a
+//! recovery code, a login failure) is one conditional statement or one
+//! transaction, so several servers on one database agree.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError};
+use crate::model::{Role, User};
+use crate::with_pool;
+
+/// Columns of [`UserRecord`], for `SELECT ... FROM users u LEFT JOIN mfa_totp m`.
+const USER_COLUMNS: &str = "u.id, u.email, u.username, u.role, u.disabled, \
+     COALESCE(m.enabled, FALSE) AS mfa_enabled, u.created_at, u.password_hash, \
+     u.failed_logins, u.locked_until";
+
+/// A user with the credential columns the API never shows.
+#[derive(Clone, Debug, FromRow)]
+pub struct UserRecord {
+    pub id: String,
+    pub email: String,
+    pub username: String,
+    pub role: String,
+    pub disabled: bool,
+    pub mfa_enabled: bool,
+    pub created_at: i64,
+    pub password_hash: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+}
+
+impl UserRecord {
+    /// The public part.
+    pub fn user(&self) -> User {
+        User {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            username: self.username.clone(),
+            // The column has a CHECK constraint; anything else is treated as the lesser role.
+            role: Role::parse(&self.role).unwrap_or(Role::User),
+            disabled: self.disabled,
+            mfa_enabled: self.mfa_enabled,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// A stored refresh token.
+#[derive(Clone, Debug, FromRow)]
+pub struct RefreshTokenRecord {
+    pub id: String,
+    pub user_id: String,
+    pub family_id: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A stored API key (the hash is not read back).
+#[derive(Clone, Debug, FromRow)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub prefix: String,
+    /// Space-separated scope names.
+    pub scopes: String,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A new API key to store.
+#[derive(Clone, Debug)]
+pub struct NewApiKey<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub key_hash: &'a str,
+    pub scopes: &'a str,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A user's TOTP enrolment.
+#[derive(Clone, Debug, FromRow)]
+pub struct TotpRecord {
+    pub secret_enc: Vec<u8>,
+    pub enabled: bool,
+    pub last_step: Option<i64>,
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}
+
+impl Store {
+    /// Inserts a user; `Conflict` naming the field when the username or
+    /// email (case-insensitively) is taken.
+    pub async fn insert_user(
+        &self,
+        id: &str,
+        email: &str,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let (email_key, username_key) = (email.to_lowercase(), username.to_lowercase());
+        let result = with_pool!(self, p => sqlx::query(
+            "INSERT INTO users (id, email, email_key, username, username_key, password_hash, role, \
+             disabled, failed_logins, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, 0, $8, $8)",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(&email_key)
+        .bind(username)
+        .bind(&username_key)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()));
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => {
+                let taken: Option<(String,)> = with_pool!(self, p => sqlx::query_as(
+                    "SELECT username_key FROM users WHERE username_key = $1",
+                )
+                .bind(&username_key)
+                .fetch_optional(p)
+                .await)?;
+                Err(StoreError::Conflict(if taken.is_some() {
+                    "username: already taken".into()
+                } else {
+                    "email: already registered".into()
+                }))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The user with `id`.
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u LEFT JOIN mfa_totp m ON m.user_id = u.id WHERE u.id = $1"
+        );
+        Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await)?)
+    }
+
+    /// The user whose username or email is `name` (case-insensitively).
+    pub async fn user_by_login(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        let key = name.to_lowercase();
+        let column = if key.contains('@') { "email_key" } else { "username_key" };
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u LEFT JOIN mfa_totp m ON m.user_id = u.id WHERE u.{column} = $1"
+        );
+        Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(&key).fetch_optional(p).await)?)
+    }
+
+    /// Every user, oldest first.
+    pub async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u LEFT JOIN mfa_totp m ON m.user_id = u.id \
+             ORDER BY u.created_at, u.id"
+        );
+        Ok(with_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await)?)
+    }
+
+    /// Disables or enables a user; `NotFound` when there is none. Disabling
+    /// also revokes every refresh token of the user.
+    pub async fn set_user_disabled(
+        &self,
+        id: &str,
+        disabled: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let n = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
+                .bind(disabled)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if disabled {
+                sqlx::query(
+                    "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            n
+        });
+        if n == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    /// Counts a failed login and returns the consecutive failures so far.
+    pub async fn record_login_failure(&self, id: &str, now: i64) -> Result<i64, StoreError> {
+        let row: Option<(i64,)> = with_pool!(self, p => sqlx::query_as(
+            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = $1 WHERE id = $2 \
+             RETURNING failed_logins",
+        )
+        .bind(now)
+        .bind(id)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.map_or(0, |r| r.0))
+    }
+
+    /// Locks the account until `until` (ms).
+    pub async fn lock_user(&self, id: &str, until: i64) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
+            .bind(until)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Clears failed logins and any lock (after a successful login).
+    pub async fn reset_login_failures(&self, id: &str) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Stores a refresh token (its SHA-256 hex).
+    pub async fn insert_refresh_token(
+        &self,
+        id: &str,
+        user_id: &str,
+        family_id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query(
+            "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(family_id)
+        .bind(token_hash)
+        .bind(expires_at)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The refresh token with hash `token_hash`.
+    pub async fn refresh_token_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, user_id, family_id, expires_at, used_at, revoked_at \
+             FROM refresh_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    /// Marks `old_id` used and stores its successor in the same family, in
+    /// one transaction. `false` (and nothing stored) when `old_id` was
+    /// already used or revoked: the caller treats that as reuse.
+    pub async fn rotate_refresh_token(
+        &self,
+        old_id: &str,
+        new_id: &str,
+        user_id: &str,
+        family_id: &str,
+        new_hash: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE refresh_tokens SET used_at = $1 \
+                 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(old_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(new_id)
+                .bind(user_id)
+                .bind(family_id)
+                .bind(new_hash)
+                .bind(expires_at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                true
+            } else {
+                tx.rollback().await?;
+                false
+            }
+        }))
+    }
+
+    /// Revokes every token of a refresh-token family.
+    pub async fn revoke_refresh_family(&self, family_id: &str, now: i64) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(family_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Stores a new API key.
+    pub async fn insert_api_key(&self, k: &NewApiKey<'_>) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query(
+            "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(k.id)
+        .bind(k.user_id)
+        .bind(k.name)
+        .bind(k.prefix)
+        .bind(k.key_hash)
+        .bind(k.scopes)
+        .bind(k.expires_at)
+        .bind(k.created_at)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The API key with hash `key_hash` (one indexed lookup).
+    pub async fn api_key_by_hash(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, user_id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_at \
+             FROM api_keys WHERE key_hash = $1",
+        )
+        .bind(key_hash)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    /// A user's API keys, newest first (revoked ones included).
+    pub async fn list_api_keys(&self, user_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, user_id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_at \
+             FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Revokes `user_id`'s key `id` (idempotent); `NotFound` when the user
+    /// has no such key, whoever else might.
+    pub async fn revoke_api_key(
+        &self,
+        id: &str,
+        user_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let found: Option<(String,)> = with_pool!(self, p => sqlx::query_as(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
+             WHERE id = $2 AND user_id = $3 RETURNING id",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(p)
+        .await)?;
+        found.map(|_| ()).ok_or(StoreError::NotFound("API key"))
+    }
+
+    /// Records that a key was used at `now`.
+    pub async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// A user's TOTP enrolment, if any.
+    pub async fn totp(&self, user_id: &str) -> Result<Option<TotpRecord>, StoreError> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT secret_enc, enabled, last_step FROM mfa_totp WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    /// Stores a pending (not yet verified) TOTP secret, replacing an earlier
+    /// pending one; `Conflict` when TOTP is already enabled.
+    pub async fn put_pending_totp(
+        &self,
+        user_id: &str,
+        secret_enc: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let n = with_pool!(self, p => sqlx::query(
+            "INSERT INTO mfa_totp (user_id, secret_enc, enabled, last_step, created_at) \
+             VALUES ($1, $2, FALSE, NULL, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET secret_enc = excluded.secret_enc, \
+             last_step = NULL, created_at = excluded.created_at WHERE mfa_totp.enabled = FALSE",
+        )
+        .bind(user_id)
+        .bind(secret_enc)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::Conflict("TOTP is already enabled; disable it first".into()));
+        }
+        Ok(())
+    }
+
+    /// Accepts TOTP step `step` if it is later than the last accepted one
+    /// (the replay guard); `false` otherwise.
+    pub async fn accept_totp_step(&self, user_id: &str, step: i64) -> Result<bool, StoreError> {
+        let n = with_pool!(self, p => sqlx::query(
+            "UPDATE mfa_totp SET last_step = $1 \
+             WHERE user_id = $2 AND enabled = TRUE AND (last_step IS NULL OR last_step < $1)",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Enables a pending enrolment at `step` and replaces the recovery codes,
+    /// in one transaction; `false` when there is no pending enrolment (or
+    /// the step was already used).
+    pub async fn enable_totp(
+        &self,
+        user_id: &str,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> Result<bool, StoreError> {
+        Ok(with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE mfa_totp SET enabled = TRUE, last_step = $1 \
+                 WHERE user_id = $2 AND enabled = FALSE AND (last_step IS NULL OR last_step < $1)",
+            )
+            .bind(step)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                sqlx::query("DELETE FROM mfa_recovery_codes WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for hash in recovery_hashes {
+                    sqlx::query(
+                        "INSERT INTO mfa_recovery_codes (id, user_id, code_hash) VALUES ($1, $2, $3)",
+                    )
+                    .bind(crate::model::new_id())
+                    .bind(user_id)
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                true
+            } else {
+                tx.rollback().await?;
+                false
+            }
+        }))
+    }
+
+    /// Removes TOTP and the recovery codes of a user.
+    pub async fn delete_totp(&self, user_id: &str) -> Result<(), StoreError> {
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM mfa_recovery_codes WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM mfa_totp WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Spends an unused recovery code; `false` when there is none with this hash.
+    pub async fn use_recovery_code(
+        &self,
+        user_id: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = with_pool!(self, p => sqlx::query(
+            "UPDATE mfa_recovery_codes SET used_at = $1 \
+             WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(code_hash)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+}

@@ -1,1 +1,791 @@
 //! Jobs, the durable queue, job events and usage.
+//!
+//! Every status change writes a `job_events` row in the same transaction and
+//! returns the [`JobEvent`]s so that the caller publishes them after commit
+//! (SQLite); on PostgreSQL the transaction also runs `pg_notify` so that
+//! every process sharing the database hears them.
+//!
+//! Queue: a claim takes a batch of `QUEUED` jobs in one statement, bumps each
+//! job's fencing token (`fence`) and gives the caller a lease. Order: highest
+//! priority first; among the candidates (the oldest [`CLAIM_WINDOW`] jobs in
+//! that order) each user's jobs are ranked with `ROW_NUMBER()` and rank 1s go
+//! first, so one user's backlog does not starve another's single job. Every
+//! later write by the worker names the fence, so a worker whose lease expired
+//! and whose job was claimed again cannot complete it a second time.
+
+use sqlx::Row;
+
+use super::{Dialect, Store, StoreError};
+use crate::model::{now_ms, rfc3339, JobEvent, JobStatus};
+
+/// How many queued jobs a claim looks at when ranking users for fair share.
+pub const CLAIM_WINDOW: i64 = 512;
+
+/// A job to insert.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    pub id: String,
+    pub user_id: String,
+    pub name: Option<String>,
+    pub tags: Vec<String>,
+    pub priority: i64,
+    pub backend: String,
+    pub num_qubits: i64,
+    pub shots: i64,
+    /// JSON of [`crate::exec::JobSpec`].
+    pub spec: String,
+    pub idempotency_key: Option<String>,
+    pub created_at: i64,
+}
+
+/// What an insert did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inserted {
+    /// A new job.
+    Created { id: String },
+    /// The idempotency key was used before: the original job.
+    Existing { id: String, status: JobStatus },
+}
+
+/// A stored job (without its spec and result).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobRow {
+    pub id: String,
+    pub user_id: String,
+    pub name: Option<String>,
+    pub tags: Vec<String>,
+    pub status: JobStatus,
+    pub priority: i64,
+    pub backend: String,
+    pub backend_used: Option<String>,
+    pub num_qubits: i64,
+    pub shots: i64,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub execution_ms: Option<i64>,
+    pub error: Option<String>,
+    pub attempts: i64,
+}
+
+/// A job claimed by a worker.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub id: String,
+    pub user_id: String,
+    pub spec: String,
+    pub fence: i64,
+    pub attempts: i64,
+    pub shots: i64,
+}
+
+/// How a claimed job ended.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// Ran to completion: the result JSON, the backend that ran it.
+    Completed { result: String, backend_used: String },
+    /// Failed with a message for the user.
+    Failed { error: String },
+    /// Stopped because the user cancelled it.
+    Cancelled,
+    /// Given back unfinished (graceful shutdown): queued again, the attempt not counted.
+    Released,
+}
+
+/// A worker's write of a job's end, guarded by the fence of its claim.
+#[derive(Clone, Debug)]
+pub struct Finish {
+    pub job_id: String,
+    pub fence: i64,
+    pub shots: i64,
+    pub execution_ms: i64,
+    pub outcome: Outcome,
+}
+
+/// Filters of a job listing.
+#[derive(Clone, Debug, Default)]
+pub struct JobFilter {
+    /// Only this user's jobs (`None`: every user's, for admins).
+    pub user_id: Option<String>,
+    pub status: Option<JobStatus>,
+    pub tag: Option<String>,
+    /// Requested or used backend.
+    pub backend: Option<String>,
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+    /// Continue after this `(created_at, id)`.
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+/// A job's stored result or why there is none.
+#[derive(Clone, Debug)]
+pub struct StoredResult {
+    pub status: JobStatus,
+    pub result: Option<String>,
+    pub error: Option<String>,
+}
+
+const JOB_COLUMNS: &str = "id, user_id, name, tags, status, priority, backend, backend_used, \
+    num_qubits, shots, created_at, started_at, ended_at, execution_ms, error, attempts";
+
+/// A value bound to a dynamically built query.
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// Runs `$body` in a write transaction `$tx`: `BEGIN IMMEDIATE` on SQLite
+/// (takes the write lock up front, so a read-then-write transaction cannot
+/// fail with a stale snapshot), a plain transaction on PostgreSQL. The body
+/// commits.
+macro_rules! with_tx {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite(p) => {
+                #[allow(unused_mut)]
+                let mut $tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                $body
+            }
+            $crate::store::Pool::Postgres(p) => {
+                #[allow(unused_mut)]
+                let mut $tx = p.begin().await?;
+                $body
+            }
+        }
+    };
+}
+
+/// Inserts `events` into `job_events` (one statement) and, on PostgreSQL,
+/// notifies `qv_job_events`; inside the caller's transaction.
+macro_rules! record_events {
+    ($store:expr, $tx:ident, $events:expr, $now:expr) => {{
+        let events: &[JobEvent] = $events;
+        for chunk in events.chunks(100) {
+            let mut sql =
+                String::from("INSERT INTO job_events (job_id, user_id, status, message, at) VALUES ");
+            for i in 0..chunk.len() {
+                let b = i * 5;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+            }
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.job_id.clone())
+                    .bind(e.user_id.clone())
+                    .bind(e.status.as_str())
+                    .bind(e.message.clone())
+                    .bind($now);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+        if $store.dialect() == Dialect::Postgres {
+            for e in events {
+                sqlx::query("SELECT pg_notify('qv_job_events', $1)")
+                    .bind(crate::events::to_notify_payload(e))
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
+    }};
+}
+
+fn event(job_id: &str, user_id: &str, status: JobStatus, at: i64, message: Option<String>) -> JobEvent {
+    JobEvent {
+        job_id: job_id.to_string(),
+        user_id: user_id.to_string(),
+        status,
+        at: rfc3339(at),
+        message,
+    }
+}
+
+fn parse_status(s: &str) -> Result<JobStatus, StoreError> {
+    JobStatus::parse(s).ok_or_else(|| StoreError::Conflict(format!("unknown stored job status `{s}`")))
+}
+
+macro_rules! job_row {
+    ($r:expr) => {{
+        let r = $r;
+        let tags: String = r.try_get("tags")?;
+        let status: String = r.try_get("status")?;
+        JobRow {
+            id: r.try_get("id")?,
+            user_id: r.try_get("user_id")?,
+            name: r.try_get("name")?,
+            tags: serde_json::from_str(&tags).unwrap_or_default(),
+            status: parse_status(&status)?,
+            priority: r.try_get("priority")?,
+            backend: r.try_get("backend")?,
+            backend_used: r.try_get("backend_used")?,
+            num_qubits: r.try_get("num_qubits")?,
+            shots: r.try_get("shots")?,
+            created_at: r.try_get("created_at")?,
+            started_at: r.try_get("started_at")?,
+            ended_at: r.try_get("ended_at")?,
+            execution_ms: r.try_get("execution_ms")?,
+            error: r.try_get("error")?,
+            attempts: r.try_get("attempts")?,
+        }
+    }};
+}
+
+impl Store {
+    /// Inserts jobs in one transaction (group commit). A job whose
+    /// idempotency key its user already used is not inserted: the original
+    /// is returned. Returns one [`Inserted`] per job and the events to publish.
+    pub async fn insert_jobs(
+        &self,
+        jobs: &[NewJob],
+    ) -> Result<(Vec<Inserted>, Vec<JobEvent>), StoreError> {
+        let now = now_ms();
+        with_tx!(self, tx => {
+            let mut out = Vec::with_capacity(jobs.len());
+            let mut events = Vec::with_capacity(jobs.len());
+            for j in jobs {
+                let tags = serde_json::to_string(&j.tags).unwrap_or_else(|_| "[]".into());
+                let created = sqlx::query(
+                    "INSERT INTO jobs (id, user_id, name, tags, status, priority, backend, \
+                     num_qubits, shots, spec, idempotency_key, created_at) \
+                     VALUES ($1, $2, $3, $4, 'QUEUED', $5, $6, $7, $8, $9, $10, $11) \
+                     ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
+                     DO NOTHING",
+                )
+                .bind(j.id.clone())
+                .bind(j.user_id.clone())
+                .bind(j.name.clone())
+                .bind(tags)
+                .bind(j.priority)
+                .bind(j.backend.clone())
+                .bind(j.num_qubits)
+                .bind(j.shots)
+                .bind(j.spec.clone())
+                .bind(j.idempotency_key.clone())
+                .bind(j.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if created == 1 {
+                    events.push(event(&j.id, &j.user_id, JobStatus::Queued, now, None));
+                    out.push(Inserted::Created { id: j.id.clone() });
+                } else {
+                    let row = sqlx::query(
+                        "SELECT id, status FROM jobs WHERE user_id = $1 AND idempotency_key = $2",
+                    )
+                    .bind(j.user_id.clone())
+                    .bind(j.idempotency_key.clone())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let status: String = row.try_get("status")?;
+                    out.push(Inserted::Existing { id: row.try_get("id")?, status: parse_status(&status)? });
+                }
+            }
+            record_events!(self, tx, &events, now);
+            tx.commit().await?;
+            Ok((out, events))
+        })
+    }
+
+    /// A job by id, visible to `user_id` (`None`: any user, for admins).
+    pub async fn get_job(&self, id: &str, user_id: Option<&str>) -> Result<JobRow, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND ($2 IS NULL OR user_id = $2)"
+        );
+        let user = user_id.map(str::to_string);
+        let row = crate::with_pool!(self, p => {
+            match sqlx::query(&sql).bind(id.to_string()).bind(user).fetch_optional(p).await? {
+                Some(r) => Some(job_row!(r)),
+                None => None,
+            }
+        });
+        row.ok_or(StoreError::NotFound("job"))
+    }
+
+    /// A job's status, result and error, visible to `user_id` (`None`: admins).
+    pub async fn job_result(
+        &self,
+        id: &str,
+        user_id: Option<&str>,
+    ) -> Result<StoredResult, StoreError> {
+        let user = user_id.map(str::to_string);
+        let found = crate::with_pool!(self, p => {
+            match sqlx::query(
+                "SELECT status, result, error FROM jobs WHERE id = $1 AND ($2 IS NULL OR user_id = $2)",
+            )
+            .bind(id.to_string())
+            .bind(user)
+            .fetch_optional(p)
+            .await?
+            {
+                Some(r) => {
+                    let status: String = r.try_get("status")?;
+                    Some(StoredResult {
+                        status: parse_status(&status)?,
+                        result: r.try_get("result")?,
+                        error: r.try_get("error")?,
+                    })
+                }
+                None => None,
+            }
+        });
+        found.ok_or(StoreError::NotFound("job"))
+    }
+
+    /// Jobs matching `filter`, newest first (`created_at`, then `id`,
+    /// descending), at most `filter.limit`.
+    pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>, StoreError> {
+        let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1");
+        let mut args = Vec::new();
+        let push = |sql: &mut String, args: &mut Vec<Arg>, clause: &str, arg: Arg| {
+            args.push(arg);
+            sql.push_str(&clause.replace('?', &format!("${}", args.len())));
+        };
+        if let Some(u) = &filter.user_id {
+            push(&mut sql, &mut args, " AND user_id = ?", Arg::Text(u.clone()));
+        }
+        if let Some(s) = filter.status {
+            push(&mut sql, &mut args, " AND status = ?", Arg::Text(s.as_str().into()));
+        }
+        if let Some(t) = &filter.tag {
+            // Tags are a JSON array: look for the JSON string, quotes included.
+            let needle = serde_json::to_string(t).unwrap_or_default();
+            let clause = match self.dialect() {
+                Dialect::Sqlite => " AND instr(tags, ?) > 0",
+                Dialect::Postgres => " AND strpos(tags, ?) > 0",
+            };
+            push(&mut sql, &mut args, clause, Arg::Text(needle));
+        }
+        if let Some(b) = &filter.backend {
+            args.push(Arg::Text(b.clone()));
+            let n = args.len();
+            sql.push_str(&format!(" AND (backend = ${n} OR backend_used = ${n})"));
+        }
+        if let Some(t) = filter.created_after {
+            push(&mut sql, &mut args, " AND created_at > ?", Arg::Int(t));
+        }
+        if let Some(t) = filter.created_before {
+            push(&mut sql, &mut args, " AND created_at < ?", Arg::Int(t));
+        }
+        if let Some((at, id)) = &filter.after {
+            args.push(Arg::Int(*at));
+            args.push(Arg::Text(id.clone()));
+            let n = args.len();
+            sql.push_str(&format!(
+                " AND (created_at < ${} OR (created_at = ${} AND id < ${n}))",
+                n - 1,
+                n - 1
+            ));
+        }
+        args.push(Arg::Int(filter.limit));
+        sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT ${}", args.len()));
+        crate::with_pool!(self, p => {
+            let mut q = sqlx::query(&sql);
+            for a in &args {
+                q = match a {
+                    Arg::Int(v) => q.bind(*v),
+                    Arg::Text(s) => q.bind(s.clone()),
+                };
+            }
+            let rows = q.fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push(job_row!(r));
+            }
+            Ok(out)
+        })
+    }
+
+    /// 1-based position of a queued job: queued jobs ahead of it in priority
+    /// and age, plus one (fair share can move it earlier).
+    pub async fn queue_position(&self, job: &JobRow) -> Result<i64, StoreError> {
+        let n: i64 = crate::with_pool!(self, p => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED' AND (priority > $1 OR \
+                 (priority = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3))))",
+            )
+            .bind(job.priority)
+            .bind(job.created_at)
+            .bind(job.id.clone())
+            .fetch_one(p)
+            .await?
+        });
+        Ok(n + 1)
+    }
+
+    /// Number of queued jobs.
+    pub async fn queue_depth(&self) -> Result<i64, StoreError> {
+        let n: i64 = crate::with_pool!(self, p => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED'").fetch_one(p).await?
+        });
+        Ok(n)
+    }
+
+    /// Jobs per state (every state, zeros included), for `/metrics`.
+    pub async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = crate::with_pool!(self, p => {
+            sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetch_all(p).await?
+        });
+        Ok(JobStatus::ALL
+            .into_iter()
+            .map(|s| (s, rows.iter().find(|(n, _)| n == s.as_str()).map_or(0, |(_, c)| *c)))
+            .collect())
+    }
+
+    /// Claims up to `max` queued jobs for `owner` with a lease of `lease_ms`,
+    /// in one statement; each claim bumps the job's fence and attempts.
+    pub async fn claim_jobs(
+        &self,
+        owner: &str,
+        max: i64,
+        lease_ms: i64,
+    ) -> Result<(Vec<Claimed>, Vec<JobEvent>), StoreError> {
+        let now = now_ms();
+        // SQLite runs one writer at a time, so the UPDATE's subquery sees a
+        // stable queue; PostgreSQL locks the candidates and skips rows other
+        // claimers hold (window functions cannot be combined with FOR UPDATE,
+        // hence the CTE).
+        let sql = match self.dialect() {
+            Dialect::Sqlite => format!(
+                "UPDATE jobs SET status = 'RUNNING', lease_owner = $1, lease_expires_at = $2, \
+                 fence = fence + 1, attempts = attempts + 1, started_at = $3 \
+                 WHERE id IN (SELECT id FROM (SELECT id, priority, created_at, ROW_NUMBER() OVER \
+                 (PARTITION BY user_id ORDER BY priority DESC, created_at, id) AS rn FROM \
+                 (SELECT id, user_id, priority, created_at FROM jobs WHERE status = 'QUEUED' \
+                 ORDER BY priority DESC, created_at, id LIMIT {CLAIM_WINDOW})) \
+                 ORDER BY priority DESC, rn, created_at, id LIMIT $4) \
+                 RETURNING id, user_id, spec, fence, attempts, shots"
+            ),
+            Dialect::Postgres => format!(
+                "WITH cand AS (SELECT id, user_id, priority, created_at FROM jobs \
+                 WHERE status = 'QUEUED' ORDER BY priority DESC, created_at, id \
+                 LIMIT {CLAIM_WINDOW} FOR UPDATE SKIP LOCKED), \
+                 pick AS (SELECT id FROM (SELECT id, priority, created_at, ROW_NUMBER() OVER \
+                 (PARTITION BY user_id ORDER BY priority DESC, created_at, id) AS rn FROM cand) r \
+                 ORDER BY priority DESC, rn, created_at, id LIMIT $4) \
+                 UPDATE jobs SET status = 'RUNNING', lease_owner = $1, lease_expires_at = $2, \
+                 fence = jobs.fence + 1, attempts = jobs.attempts + 1, started_at = $3 \
+                 FROM pick WHERE jobs.id = pick.id \
+                 RETURNING jobs.id, jobs.user_id, jobs.spec, jobs.fence, jobs.attempts, jobs.shots"
+            ),
+        };
+        with_tx!(self, tx => {
+            let rows = sqlx::query(&sql)
+                .bind(owner.to_string())
+                .bind(now + lease_ms)
+                .bind(now)
+                .bind(max)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut claimed = Vec::with_capacity(rows.len());
+            for r in rows {
+                claimed.push(Claimed {
+                    id: r.try_get("id")?,
+                    user_id: r.try_get("user_id")?,
+                    spec: r.try_get("spec")?,
+                    fence: r.try_get("fence")?,
+                    attempts: r.try_get("attempts")?,
+                    shots: r.try_get("shots")?,
+                });
+            }
+            let events: Vec<JobEvent> = claimed
+                .iter()
+                .map(|c| event(&c.id, &c.user_id, JobStatus::Running, now, None))
+                .collect();
+            if !events.is_empty() {
+                record_events!(self, tx, &events, now);
+            }
+            tx.commit().await?;
+            Ok((claimed, events))
+        })
+    }
+
+    /// Extends the leases `owner` holds; returns `(id, status, fence)` of
+    /// each job still leased to it (status tells a worker of a cancel made
+    /// by another process).
+    pub async fn renew_leases(
+        &self,
+        owner: &str,
+        lease_ms: i64,
+    ) -> Result<Vec<(String, JobStatus, i64)>, StoreError> {
+        let rows: Vec<(String, String, i64)> = crate::with_pool!(self, p => {
+            sqlx::query_as(
+                "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND \
+                 status IN ('RUNNING', 'CANCELLING') RETURNING id, status, fence",
+            )
+            .bind(now_ms() + lease_ms)
+            .bind(owner.to_string())
+            .fetch_all(p)
+            .await?
+        });
+        rows.into_iter().map(|(id, s, f)| Ok((id, parse_status(&s)?, f))).collect()
+    }
+
+    /// Writes the ends of claimed jobs in one transaction. A write whose
+    /// fence is stale (the job was claimed again, or already ended) changes
+    /// nothing. A job cancelled while it ran ends CANCELLED whatever the
+    /// outcome. Returns, per finish, the state written (`None`: stale), and
+    /// the events to publish.
+    pub async fn finish_jobs(
+        &self,
+        finishes: &[Finish],
+    ) -> Result<(Vec<Option<JobStatus>>, Vec<JobEvent>), StoreError> {
+        let now = now_ms();
+        with_tx!(self, tx => {
+            let mut applied = Vec::with_capacity(finishes.len());
+            let mut events = Vec::with_capacity(finishes.len());
+            let mut usage = Vec::new();
+            for f in finishes {
+                let (status, result, error, backend_used) = match &f.outcome {
+                    Outcome::Completed { result, backend_used } => {
+                        ("COMPLETED", Some(result.clone()), None, Some(backend_used.clone()))
+                    }
+                    Outcome::Failed { error } => ("FAILED", None, Some(error.clone()), None),
+                    Outcome::Cancelled => ("CANCELLED", None, Some(CANCELLED_BY_USER.to_string()), None),
+                    Outcome::Released => ("QUEUED", None, None, None),
+                };
+                let row = if matches!(f.outcome, Outcome::Released) {
+                    sqlx::query(
+                        "UPDATE jobs SET \
+                         status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE 'QUEUED' END, \
+                         error = CASE WHEN status = 'CANCELLING' THEN $1 ELSE NULL END, \
+                         ended_at = CASE WHEN status = 'CANCELLING' THEN $2 ELSE NULL END, \
+                         started_at = CASE WHEN status = 'CANCELLING' THEN started_at ELSE NULL END, \
+                         attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL \
+                         WHERE id = $3 AND fence = $4 AND status IN ('RUNNING', 'CANCELLING') \
+                         RETURNING user_id, status",
+                    )
+                    .bind(CANCELLED_BY_USER)
+                    .bind(now)
+                    .bind(f.job_id.clone())
+                    .bind(f.fence)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                } else {
+                    sqlx::query(
+                        "UPDATE jobs SET \
+                         status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE $1 END, \
+                         result = CASE WHEN status = 'CANCELLING' THEN NULL ELSE $2 END, \
+                         error = CASE WHEN status = 'CANCELLING' THEN $3 ELSE $4 END, \
+                         backend_used = $5, ended_at = $6, execution_ms = $7, \
+                         lease_owner = NULL, lease_expires_at = NULL \
+                         WHERE id = $8 AND fence = $9 AND status IN ('RUNNING', 'CANCELLING') \
+                         RETURNING user_id, status",
+                    )
+                    .bind(status)
+                    .bind(result)
+                    .bind(CANCELLED_BY_USER)
+                    .bind(error.clone())
+                    .bind(backend_used.clone())
+                    .bind(now)
+                    .bind(f.execution_ms)
+                    .bind(f.job_id.clone())
+                    .bind(f.fence)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                };
+                let Some(row) = row else {
+                    applied.push(None);
+                    continue;
+                };
+                let user_id: String = row.try_get("user_id")?;
+                let written: String = row.try_get("status")?;
+                let written = parse_status(&written)?;
+                let message = match written {
+                    JobStatus::Cancelled => Some(CANCELLED_BY_USER.to_string()),
+                    JobStatus::Failed => error,
+                    _ => None,
+                };
+                if written == JobStatus::Completed {
+                    usage.push((
+                        f.job_id.clone(),
+                        user_id.clone(),
+                        backend_used.unwrap_or_default(),
+                        f.shots,
+                        f.execution_ms as f64 / 1000.0,
+                    ));
+                }
+                events.push(event(&f.job_id, &user_id, written, now, message));
+                applied.push(Some(written));
+            }
+            for (job_id, user_id, backend, shots, secs) in usage {
+                sqlx::query(
+                    "INSERT INTO usage_records (id, user_id, job_id, backend, shots, \
+                     simulated_seconds, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(crate::model::new_id())
+                .bind(user_id)
+                .bind(job_id)
+                .bind(backend)
+                .bind(shots)
+                .bind(secs)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if !events.is_empty() {
+                record_events!(self, tx, &events, now);
+            }
+            tx.commit().await?;
+            Ok((applied, events))
+        })
+    }
+
+    /// Cancels a job visible to `user_id` (`None`: admins): a queued job is
+    /// CANCELLED at once, a running one CANCELLING (its worker stops it).
+    /// Terminal jobs are a conflict. Returns the job after the change.
+    pub async fn cancel_job(
+        &self,
+        id: &str,
+        user_id: Option<&str>,
+    ) -> Result<(JobRow, Vec<JobEvent>), StoreError> {
+        let now = now_ms();
+        let user = user_id.map(str::to_string);
+        let sql = format!(
+            "UPDATE jobs SET \
+             status = CASE WHEN status = 'QUEUED' THEN 'CANCELLED' ELSE 'CANCELLING' END, \
+             ended_at = CASE WHEN status = 'QUEUED' THEN $1 ELSE ended_at END, \
+             error = CASE WHEN status = 'QUEUED' THEN $2 ELSE error END \
+             WHERE id = $3 AND ($4 IS NULL OR user_id = $4) AND status IN ('QUEUED', 'RUNNING') \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let changed = with_tx!(self, tx => {
+            let row = sqlx::query(&sql)
+                .bind(now)
+                .bind(CANCELLED_BY_USER)
+                .bind(id.to_string())
+                .bind(user.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let row = match row {
+                Some(r) => Some(job_row!(r)),
+                None => None,
+            };
+            let mut events = Vec::new();
+            if let Some(job) = &row {
+                let message = Some(CANCELLED_BY_USER.to_string());
+                events.push(event(&job.id, &job.user_id, job.status, now, message));
+                record_events!(self, tx, &events, now);
+            }
+            tx.commit().await?;
+            row.map(|r| (r, events))
+        });
+        if let Some(done) = changed {
+            return Ok(done);
+        }
+        let job = self.get_job(id, user_id).await?;
+        match job.status {
+            // Already stopping: asking again is not an error.
+            JobStatus::Cancelling => Ok((job, Vec::new())),
+            s => Err(StoreError::Conflict(format!(
+                "job {} is {}: only queued or running jobs can be cancelled",
+                job.id,
+                s.as_str()
+            ))),
+        }
+    }
+
+    /// Deletes a terminal job (and its events) visible to `user_id`.
+    pub async fn delete_job(&self, id: &str, user_id: Option<&str>) -> Result<(), StoreError> {
+        let user = user_id.map(str::to_string);
+        let deleted = with_tx!(self, tx => {
+            let n = sqlx::query(
+                "DELETE FROM jobs WHERE id = $1 AND ($2 IS NULL OR user_id = $2) AND \
+                 status IN ('COMPLETED', 'FAILED', 'CANCELLED')",
+            )
+            .bind(id.to_string())
+            .bind(user.clone())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n > 0 {
+                sqlx::query("DELETE FROM job_events WHERE job_id = $1")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            n > 0
+        });
+        if deleted {
+            return Ok(());
+        }
+        let job = self.get_job(id, user_id).await?;
+        Err(StoreError::Conflict(format!(
+            "job {} is {}: only completed, failed or cancelled jobs can be deleted",
+            job.id,
+            job.status.as_str()
+        )))
+    }
+
+    /// Puts back jobs whose worker is gone: leases that expired, and with
+    /// `other_owners_of` set, every lease not held by that owner (SQLite at
+    /// start: one server owns the file, so any other lease is a dead
+    /// process's). Such a job is queued again, or FAILED once it has been
+    /// claimed `max_attempts` times; one that was being cancelled ends
+    /// CANCELLED. Returns the events to publish.
+    pub async fn recover_jobs(
+        &self,
+        max_attempts: i64,
+        other_owners_of: Option<&str>,
+    ) -> Result<Vec<JobEvent>, StoreError> {
+        let now = now_ms();
+        let failed = format!(
+            "abandoned after {max_attempts} attempts: the worker running it stopped each time \
+             (its lease expired)"
+        );
+        with_tx!(self, tx => {
+            let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+                "UPDATE jobs SET \
+                 status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' \
+                   WHEN attempts >= $1 THEN 'FAILED' ELSE 'QUEUED' END, \
+                 error = CASE WHEN status = 'CANCELLING' THEN $2 \
+                   WHEN attempts >= $1 THEN $3 ELSE error END, \
+                 ended_at = CASE WHEN status = 'CANCELLING' OR attempts >= $1 THEN $4 ELSE NULL END, \
+                 started_at = CASE WHEN status = 'CANCELLING' OR attempts >= $1 THEN started_at \
+                   ELSE NULL END, \
+                 lease_owner = NULL, lease_expires_at = NULL \
+                 WHERE status IN ('RUNNING', 'CANCELLING') AND \
+                 (lease_expires_at < $4 OR ($5 IS NOT NULL AND lease_owner <> $5)) \
+                 RETURNING id, user_id, status, error",
+            )
+            .bind(max_attempts)
+            .bind(CANCELLED_BY_USER)
+            .bind(failed.clone())
+            .bind(now)
+            .bind(other_owners_of.map(str::to_string))
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut events = Vec::with_capacity(rows.len());
+            for (id, user, status, error) in rows {
+                let status = parse_status(&status)?;
+                let message = match status {
+                    JobStatus::Queued => Some("re-queued: the worker running it stopped".to_string()),
+                    _ => error,
+                };
+                events.push(event(&id, &user, status, now, message));
+            }
+            if !events.is_empty() {
+                record_events!(self, tx, &events, now);
+            }
+            tx.commit().await?;
+            Ok(events)
+        })
+    }
+
+    /// Status changes of a job, oldest first (`(status, message, at)`).
+    pub async fn job_events(&self, id: &str) -> Result<Vec<(JobStatus, Option<String>, i64)>, StoreError> {
+        let rows: Vec<(String, Option<String>, i64)> = crate::with_pool!(self, p => {
+            sqlx::query_as("SELECT status, message, at FROM job_events WHERE job_id = $1 ORDER BY seq")
+                .bind(id.to_string())
+                .fetch_all(p)
+                .await?
+        });
+        rows.into_iter().map(|(s, m, at)| Ok((parse_status(&s)?, m, at))).collect()
+    }
+}
+
+/// The error and event message of a job the user cancelled.
+pub const CANCELLED_BY_USER: &str = "cancelled by user";

@@ -159,11 +159,14 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
     let mut counts = BTreeMap::new();
     let mut memory = config.memory.then(Vec::new);
     if program.has_measure {
+        config.check_cancel()?;
         let exact = match prepared.run_exact(&opts) {
             Ok(branches) => Some(branches),
             Err(SimError::TooManyBranches { .. } | SimError::TooLargeFor { .. }) => None,
             Err(e) => return Err(e),
         };
+        // Exact branching is bounded (at most 12 qubits by default); check after it.
+        config.check_cancel()?;
         let mut record = |key: String| {
             if let Some(m) = memory.as_mut() {
                 m.push(key.clone());
@@ -181,7 +184,14 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
                     record(values[sampler.sample(&mut rng)].0.clone());
                 }
             }
-            None => per_shot(&prepared, &opts, config.shots, &mut rng, &mut record)?,
+            None => per_shot(
+                &prepared,
+                &opts,
+                config.shots,
+                &mut rng,
+                &mut record,
+                config.cancel.as_deref(),
+            )?,
         }
     }
     Ok(RunResult {
@@ -205,6 +215,7 @@ fn per_shot(
     shots: u64,
     rng: &mut ChaCha8Rng,
     record: &mut impl FnMut(String),
+    cancel: Option<&std::sync::atomic::AtomicBool>,
 ) -> Result<(), SimError> {
     let program = &prepared.program;
     let steps = &prepared.steps.steps;
@@ -218,6 +229,9 @@ fn per_shot(
     let mut weights = Vec::new();
     let mut shot = Branch { clbits: prefix.clbits.clone(), rho: prefix.rho.try_clone()? };
     for _ in 0..shots {
+        if crate::run::is_cancelled(cancel) {
+            return Err(SimError::Cancelled);
+        }
         shot.clbits.clone_from(&prefix.clbits);
         shot.rho.copy_from(&prefix.rho);
         run_sampled(&steps[first..], &mut shot, opts.threads, rng);

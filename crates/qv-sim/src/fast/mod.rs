@@ -76,10 +76,24 @@ impl<F: Real> FastState<F> {
 
     /// Runs a plan on this state.
     pub fn run_plan(&mut self, plan: &Plan, config: &EngineConfig) {
+        self.run_plan_until(plan, config, None);
+    }
+
+    /// Runs a plan on this state, checking `cancel` before each pass; returns
+    /// `false` (the state is then partial) when it stopped early.
+    pub fn run_plan_until(
+        &mut self,
+        plan: &Plan,
+        config: &EngineConfig,
+        cancel: Option<&std::sync::atomic::AtomicBool>,
+    ) -> bool {
         let threads = config.thread_count();
         // Plans are built against the identity layout.
         debug_assert!(self.layout.iter().enumerate().all(|(i, &p)| i == p));
         for op in &plan.ops {
+            if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+                return false;
+            }
             match op {
                 FusedOp::Dense { qubits, controls, matrix } => kernels::apply_dense(
                     &mut self.amps,
@@ -104,6 +118,7 @@ impl<F: Real> FastState<F> {
             }
         }
         self.layout.clone_from(&plan.layout);
+        true
     }
 
     /// Undoes the layout with qubit-swap passes and returns amplitudes in
@@ -138,6 +153,22 @@ pub fn simulate_gates<F: Real>(
     let plan = fusion::plan(gates, num_qubits, config.fusion);
     state.run_plan(&plan, config);
     Ok(state)
+}
+
+/// [`simulate_gates`] that stops when `cancel` turns true: `Ok(None)` then.
+pub fn simulate_gates_until<F: Real>(
+    gates: &[GateOp],
+    num_qubits: usize,
+    global_phase: f64,
+    config: &EngineConfig,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<Option<FastState<F>>, std::collections::TryReserveError> {
+    let mut state = FastState::<F>::zero(num_qubits)?;
+    if global_phase != 0.0 {
+        state.amps[0] = F::complex(qv_circuit::C64::from_polar(1.0, global_phase));
+    }
+    let plan = fusion::plan(gates, num_qubits, config.fusion);
+    Ok(state.run_plan_until(&plan, config, cancel).then_some(state))
 }
 
 #[cfg(test)]

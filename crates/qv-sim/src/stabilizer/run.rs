@@ -117,7 +117,15 @@ impl Sampler {
     }
 
     /// Tallies `shots` shots batch by batch (counts, and memory in shot order).
-    fn tally(&self, shots: usize, seed: u64, threads: usize, memory: Option<&KeyFormat>) -> Tally {
+    /// Batches left when `cancel` turns true are skipped (the tally is then partial).
+    fn tally(
+        &self,
+        shots: usize,
+        seed: u64,
+        threads: usize,
+        memory: Option<&KeyFormat>,
+        cancel: Option<&std::sync::atomic::AtomicBool>,
+    ) -> Tally {
         let words = self.num_clbits().div_ceil(64);
         let count = shots.div_ceil(BATCH_SHOTS);
         let parts: Vec<Tally> = in_pool(threads, || {
@@ -126,6 +134,9 @@ impl Sampler {
                 .map_init(
                     || (BatchScratch::default(), Vec::new()),
                     |(scratch, rows), b| {
+                        if crate::run::is_cancelled(cancel) {
+                            return Tally::default();
+                        }
                         let valid = (shots - b * BATCH_SHOTS).min(BATCH_SHOTS);
                         rows.clear();
                         rows.resize(valid * words, 0);
@@ -209,7 +220,10 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
     let format = KeyFormat::new(&sampler.program.cregs);
     let tally = if has_measure {
         let shots = usize::try_from(config.shots).unwrap_or(usize::MAX);
-        sampler.tally(shots, seed, config.threads, config.memory.then_some(&format))
+        let memory = config.memory.then_some(&format);
+        let tally = sampler.tally(shots, seed, config.threads, memory, config.cancel.as_deref());
+        config.check_cancel()?;
+        tally
     } else {
         Tally { memory: config.memory.then(Vec::new), ..Tally::default() }
     };

@@ -1,0 +1,79 @@
+//! Embeds the built web app (`web/dist`, or `$QV_WEB_DIST`) into the binary
+//! as a generated table of `(path, content type, bytes)`. When the app was
+//! not built the table is empty and the server answers a page that says how
+//! to build it, so `cargo build` works on machines without npm.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "wasm" => "application/wasm",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.is_file() {
+            out.push(path);
+        }
+    }
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=QV_WEB_DIST");
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let web = manifest.join("../../web");
+    let dist =
+        std::env::var_os("QV_WEB_DIST").map(PathBuf::from).unwrap_or_else(|| web.join("dist"));
+    let has_app = dist.join("index.html").is_file();
+    if has_app {
+        println!("cargo:rerun-if-changed={}", dist.display());
+    } else if dist.parent().is_some_and(Path::is_dir) {
+        // Picks up a later `npm run build` (which creates `dist` in here).
+        println!("cargo:rerun-if-changed={}", dist.parent().unwrap_or(&web).display());
+    }
+    let mut files = Vec::new();
+    if has_app {
+        collect(&dist, &mut files);
+    }
+    let mut code = String::from("/// Embedded web app files: (path, content type, bytes).\npub static ASSETS: &[(&str, &str, &[u8])] = &[\n");
+    for path in &files {
+        let rel = path.strip_prefix(&dist).expect("under dist");
+        let rel: Vec<String> =
+            rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        let abs = path.canonicalize().expect("canonical path");
+        let _ = writeln!(
+            code,
+            "    ({:?}, {:?}, include_bytes!({:?})),",
+            rel.join("/"),
+            content_type(path),
+            abs.display().to_string()
+        );
+    }
+    code.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("web_assets.rs");
+    std::fs::write(out, code).expect("write web_assets.rs");
+}

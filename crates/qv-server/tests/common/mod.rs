@@ -1,0 +1,132 @@
+//! Shared helpers of the server's integration tests: a real server on port
+//! 0 over a fresh SQLite file, or over a fresh PostgreSQL database when
+//! `QV_TEST_DATABASE_URL` is set.
+#![allow(dead_code)]
+
+use qv_server::{Config, Server};
+use serde_json::{json, Value};
+
+/// Which database a test server uses.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres(String),
+}
+
+/// A running server with an HTTP client.
+pub struct TestServer {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub server: Option<Server>,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+}
+
+/// A logged-in user.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user_id: String,
+    pub username: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// Creates a fresh database on the server of `QV_TEST_DATABASE_URL` and
+/// returns its URL, or `None` (printing why the test is skipped).
+pub async fn postgres_url(test: &str) -> Option<String> {
+    let Ok(base) = std::env::var("QV_TEST_DATABASE_URL") else {
+        eprintln!("skipping {test} on PostgreSQL: QV_TEST_DATABASE_URL is not set");
+        return None;
+    };
+    use sqlx::Executor;
+    let name = format!("qv_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&base).await.expect("connect to QV_TEST_DATABASE_URL");
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+    admin.close().await;
+    let (prefix, _) = base.rsplit_once('/').expect("QV_TEST_DATABASE_URL ends in /DATABASE");
+    Some(format!("{prefix}/{name}"))
+}
+
+/// A test configuration: quiet logs, fast Argon2 is not used (the real
+/// parameters run), generous rate limits unless a test lowers them.
+pub fn test_config(dir: &std::path::Path, db: &Db) -> Config {
+    Config {
+        port: 0,
+        data_dir: dir.to_path_buf(),
+        database_url: match db {
+            Db::Sqlite => None,
+            Db::Postgres(url) => Some(url.clone()),
+        },
+        workers: 2,
+        log_level: "warn".into(),
+        rate_limit_per_s: 10_000.0,
+        rate_limit_burst: 10_000.0,
+        auth_rate_limit_per_min: 10_000.0,
+        ..Config::default()
+    }
+}
+
+impl TestServer {
+    /// A server over a fresh SQLite file.
+    pub async fn start() -> TestServer {
+        TestServer::start_with(Db::Sqlite, |_| {}).await
+    }
+
+    /// A server over `db`, with `tweak` applied to the test configuration.
+    pub async fn start_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config(dir.path(), &db);
+        tweak(&mut config);
+        let server = Server::start(config.clone()).await.expect("server starts");
+        let base = format!("http://{}", server.addr);
+        TestServer { base, http: reqwest::Client::new(), server: Some(server), dir, config }
+    }
+
+    /// The absolute URL of `path` (`/api/v1/...`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Registers `username` (password `correct horse battery staple`) and logs in.
+    pub async fn register(&self, username: &str) -> Session {
+        let password = "correct horse battery staple".to_string();
+        let r = self
+            .http
+            .post(self.url("/api/v1/auth/register"))
+            .json(&json!({"email": format!("{username}@example.com"), "username": username, "password": password}))
+            .send()
+            .await
+            .expect("register request");
+        assert_eq!(r.status(), 201, "register {username}: {}", r.text().await.unwrap_or_default());
+        let user: Value = r.json().await.expect("register body");
+        let tokens = self.login(username, &password).await;
+        Session {
+            user_id: user["id"].as_str().expect("user id").to_string(),
+            username: username.to_string(),
+            password,
+            access_token: tokens["access_token"].as_str().expect("access token").to_string(),
+            refresh_token: tokens["refresh_token"].as_str().expect("refresh token").to_string(),
+        }
+    }
+
+    /// Logs in and returns the token response (asserts 200).
+    pub async fn login(&self, username: &str, password: &str) -> Value {
+        let r = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(r.status(), 200, "login {username}: {}", r.text().await.unwrap_or_default());
+        r.json().await.expect("login body")
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+    }
+}
