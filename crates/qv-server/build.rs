@@ -46,14 +46,14 @@ fn main() {
     println!("cargo:rerun-if-env-changed=QV_WEB_DIST");
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let web = manifest.join("../../web");
-    let dist =
-        std::env::var_os("QV_WEB_DIST").map(PathBuf::from).unwrap_or_else(|| web.join("dist"));
+    let custom = std::env::var_os("QV_WEB_DIST").map(PathBuf::from);
+    let dist = custom.clone().unwrap_or_else(|| web.join("dist"));
     let has_app = dist.join("index.html").is_file();
     if has_app {
         println!("cargo:rerun-if-changed={}", dist.display());
-    } else if dist.parent().is_some_and(Path::is_dir) {
-        // Picks up a later `npm run build` (which creates `dist` in here).
-        println!("cargo:rerun-if-changed={}", dist.parent().unwrap_or(&web).display());
+    } else if custom.is_none() && web.is_dir() {
+        // Picks up a later `npm run build`, which creates `dist` in here.
+        println!("cargo:rerun-if-changed={}", web.display());
     }
     let mut files = Vec::new();
     if has_app {

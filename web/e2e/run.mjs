@@ -9,6 +9,7 @@
 // Env: QV_BIN (default ../target/debug/qv), CHROMIUM (default /usr/bin/chromium),
 // E2E_HEADED=1 to watch.
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,6 +23,7 @@ const bin = process.env.QV_BIN ?? resolve(web, '../target/debug/qv');
 const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const out = join(web, 'test-results');
 mkdirSync(out, { recursive: true });
+rmSync(join(out, 'failure.png'), { force: true });
 
 const log = (...a) => console.log('[e2e]', ...a);
 
@@ -64,6 +66,19 @@ async function axe(page, name) {
     throw new Error(`axe on ${name}: ${bad.length} serious/critical violation(s)\n${detail}`);
   }
   log(`axe ${name}: no serious/critical violations${minor ? ` (${minor} minor/moderate)` : ''}`);
+}
+
+/** RFC 6238 TOTP (SHA-1, 30 s, 6 digits) of a base32 secret. */
+function totp(secret, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30_000)));
+  const h = createHmac('sha1', key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
 async function shot(page, name) {
@@ -210,7 +225,16 @@ try {
   await axe(page, 'account-mfa');
   await shot(page, 'account-mfa');
 
-  // Dark theme, then log out and back in.
+  // Enable TOTP with a code computed here; recovery codes are shown.
+  const secret = (await page.locator('code', { hasText: /^[A-Z2-7=]{16,}$/ }).first().innerText()).trim();
+  await page.getByRole('textbox', { name: 'Code' }).fill(totp(secret));
+  await page.getByRole('button', { name: 'Enable' }).click();
+  await page.getByText('Save these recovery codes').waitFor();
+  const recovery = (await page.locator('li').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+  assert.ok(recovery.length >= 1, 'recovery codes shown');
+  log('TOTP enabled;', recovery.length, 'recovery codes');
+
+  // Dark theme, then log out and back in (password, then the TOTP step with a recovery code).
   await page.getByRole('button', { name: 'Switch to dark theme' }).click();
   await page.getByRole('link', { name: 'Dashboard' }).click();
   await page.getByRole('heading', { name: `Welcome, ${user}` }).waitFor();
@@ -225,8 +249,23 @@ try {
   await page.getByLabel('Username').fill(user);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByLabel('Authentication code').fill(recovery[0]);
+  await axe(page, 'login-totp');
+  await shot(page, 'login-totp');
+  await page.getByRole('button', { name: 'Verify' }).click();
   await page.getByRole('heading', { name: `Welcome, ${user}` }).waitFor();
-  log('logged out and in again');
+  log('logged out and in again with the TOTP step');
+
+  // An expired/invalid access token is refreshed transparently.
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('qv.session'));
+    localStorage.setItem('qv.session', JSON.stringify({ ...s, access: 'invalid' }));
+  });
+  await page.reload();
+  await page.getByRole('heading', { name: `Welcome, ${user}` }).waitFor();
+  const after = await page.evaluate(() => JSON.parse(localStorage.getItem('qv.session')).access);
+  assert.notEqual(after, 'invalid', 'the access token was refreshed');
+  log('access token refreshed after a 401');
 
   // Keyboard placement: select a gate, then a cell with Enter.
   await page.getByRole('link', { name: 'Composer' }).click();

@@ -331,7 +331,7 @@ pub fn submit(args: &SubmitArgs) -> Result<(), CliError> {
     let mut api = connect(&args.conn)?;
     block_on(async move {
         // Subscribe before submitting so that no status change is missed.
-        let events = if args.wait {
+        let events = if args.wait && api.bearer().is_some() {
             match wait::connect_events(&mut api).await {
                 Ok(ws) => Some(ws),
                 Err(e) => {
