@@ -9,7 +9,7 @@
 # load generator, stops the server and prints the figures.
 #
 # Usage: bench/server/run.sh [--jobs 20000] [--concurrency 32] [--shots 100]
-#        [--get-rate 1000] [--get-seconds 15] [--workers 0] [--database-url URL]
+#        [--backend auto] [--get-rate 1000] [--get-seconds 15] [--workers 0] [--database-url URL]
 #        [--skip-throughput] [--skip-get]
 # The load generator runs on the same machine as the server: both share the cores.
 set -euo pipefail
@@ -34,6 +34,7 @@ while [[ $# -gt 0 ]]; do
     --get-seconds) GET_SECONDS=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --database-url) DATABASE_URL=$2; shift 2 ;;
+    --backend) EXTRA+=(--backend "$2"); shift 2 ;;
     --skip-throughput|--skip-get) EXTRA+=("$1"); shift ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;

@@ -18,7 +18,7 @@
 //! load average.
 //!
 //! Usage: `loadgen --url http://127.0.0.1:PORT --api-key qv_... [--jobs 20000]
-//! [--concurrency 32] [--shots 100] [--get-rate 1000] [--get-seconds 15]
+//! [--concurrency 32] [--shots 100] [--backend auto] [--get-rate 1000] [--get-seconds 15]
 //! [--server-pid PID] [--skip-throughput] [--skip-get]`
 
 use std::collections::HashSet;
@@ -41,6 +41,7 @@ struct Opts {
     jobs: usize,
     concurrency: usize,
     shots: u64,
+    backend: Option<String>,
     get_rate: f64,
     get_seconds: f64,
     server_pid: Option<u32>,
@@ -53,7 +54,7 @@ fn usage(msg: &str) -> ! {
     eprintln!("loadgen: {msg}");
     eprintln!(
         "usage: loadgen --url URL --api-key KEY [--jobs N] [--concurrency C] [--shots S] \
-         [--get-rate R] [--get-seconds T] [--server-pid PID] [--timeout-s T] [--skip-throughput] \
+         [--backend B] [--get-rate R] [--get-seconds T] [--server-pid PID] [--timeout-s T] [--skip-throughput] \
          [--skip-get]"
     );
     std::process::exit(2)
@@ -66,6 +67,7 @@ fn parse_opts() -> Opts {
         jobs: 20_000,
         concurrency: 32,
         shots: 100,
+        backend: None,
         get_rate: 1000.0,
         get_seconds: 15.0,
         server_pid: None,
@@ -85,6 +87,7 @@ fn parse_opts() -> Opts {
             "--jobs" => o.jobs = num(&a, val()),
             "--concurrency" => o.concurrency = num::<usize>(&a, val()).max(1),
             "--shots" => o.shots = num(&a, val()),
+            "--backend" => o.backend = Some(val()),
             "--get-rate" => o.get_rate = num(&a, val()),
             "--get-seconds" => o.get_seconds = num(&a, val()),
             "--server-pid" => o.server_pid = Some(num(&a, val())),
@@ -194,10 +197,11 @@ async fn throughput(o: &Opts, http: &reqwest::Client) -> Result<Option<String>, 
         })
     };
 
-    let body = Arc::new(json!({
-        "program": {"format": "qasm2", "source": BELL},
-        "shots": o.shots,
-    }));
+    let mut body = json!({"program": {"format": "qasm2", "source": BELL}, "shots": o.shots});
+    if let Some(b) = &o.backend {
+        body["backend"] = json!(b);
+    }
+    let body = Arc::new(body);
     let next = Arc::new(AtomicUsize::new(0));
     let submitted: Arc<Mutex<Vec<String>>> = Arc::default();
     let errors = Arc::new(Mutex::new(Vec::<String>::new()));

@@ -117,9 +117,7 @@ pub fn memory_budget(config: &Config) -> Option<u64> {
 }
 
 fn too_large_qubits(n: usize, max: usize, what: &str) -> ApiError {
-    ApiError::too_large(format!(
-        "the circuit has {n} qubits but at most {max} are accepted {what}"
-    ))
+    ApiError::too_large(format!("the circuit has {n} qubits but at most {max} are accepted {what}"))
 }
 
 /// Validates a submission against the server's limits.
@@ -146,7 +144,11 @@ pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiE
     let needed = match chosen {
         Backend::Stabilizer => {
             if n > config.max_stabilizer_qubits {
-                return Err(too_large_qubits(n, config.max_stabilizer_qubits, "on the stabilizer backend"));
+                return Err(too_large_qubits(
+                    n,
+                    config.max_stabilizer_qubits,
+                    "on the stabilizer backend",
+                ));
             }
             // Tableau: about 2n × 2n bits.
             Some((2 * n as u64).saturating_mul(2 * n as u64) / 8)
@@ -263,7 +265,8 @@ pub fn execute(
     config: &Config,
     cancel: Arc<AtomicBool>,
 ) -> Result<Executed, ExecError> {
-    let circuit = parse_program(&spec.format, &spec.source).map_err(|e| ExecError::Failed(e.message))?;
+    let circuit =
+        parse_program(&spec.format, &spec.source).map_err(|e| ExecError::Failed(e.message))?;
     let backend = parse_backend(&spec.backend).map_err(|e| ExecError::Failed(e.message))?;
     let n = circuit.num_qubits();
     // Small circuits run on one thread: the pool runs several jobs at once,
@@ -366,6 +369,7 @@ mod tests {
     #[test]
     fn limits_are_checked_before_queueing() {
         let config = Config { max_qubits: 4, max_shots: 10, ..Config::default() };
+        let opts = |source: &str| SubmitOptions { shots: Some(5), ..opts(source) };
         let e = validate(&SubmitOptions { shots: Some(11), ..opts(BELL) }, &config).unwrap_err();
         assert_eq!((e.status.as_u16(), e.code), (422, "limit_exceeded"));
         let wide = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[5];\nt q[0];\n";

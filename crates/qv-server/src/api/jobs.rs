@@ -33,7 +33,16 @@ pub fn router() -> Router<AppState> {
 /// OpenAPI description of these routes.
 #[derive(Debug, utoipa::OpenApi)]
 #[openapi(
-    paths(submit_job, list_jobs, get_job, get_result, cancel_job, delete_job, list_backends, admin_list_jobs),
+    paths(
+        submit_job,
+        list_jobs,
+        get_job,
+        get_result,
+        cancel_job,
+        delete_job,
+        list_backends,
+        admin_list_jobs
+    ),
     components(schemas(
         SubmitJobRequest,
         ProgramInput,
@@ -320,7 +329,11 @@ fn filter_of(q: &ListQuery, user_id: Option<String>) -> Result<JobFilter, ApiErr
         status,
         tag: q.tag.clone(),
         backend: q.backend.clone(),
-        created_after: q.created_after.as_deref().map(|v| parse_time("created_after", v)).transpose()?,
+        created_after: q
+            .created_after
+            .as_deref()
+            .map(|v| parse_time("created_after", v))
+            .transpose()?,
         created_before: q
             .created_before
             .as_deref()
@@ -380,11 +393,7 @@ pub async fn submit_job(
     if req.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
         return Err(invalid("`name` is longer than 200 characters"));
     }
-    if req
-        .idempotency_key
-        .as_ref()
-        .is_some_and(|k| k.is_empty() || k.chars().count() > 128)
-    {
+    if req.idempotency_key.as_ref().is_some_and(|k| k.is_empty() || k.chars().count() > 128) {
         return Err(invalid("`idempotency_key` must have 1 to 128 characters"));
     }
     let outputs = req.outputs.unwrap_or_default();
@@ -412,7 +421,10 @@ pub async fn submit_job(
     let meta = SubmitMeta { name: req.name, tags, priority, idempotency_key: req.idempotency_key };
     let s = state.jobs.submit(&principal.user.id, validated, meta).await?;
     let status = if s.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(SubmitJobResponse { id: s.id, status: s.status, queue_position: s.queue_position })))
+    Ok((
+        status,
+        Json(SubmitJobResponse { id: s.id, status: s.status, queue_position: s.queue_position }),
+    ))
 }
 
 /// Lists the caller's jobs, newest first.
@@ -582,7 +594,8 @@ pub async fn list_backends(
     principal.require(Scope::JobsRead)?;
     let depth = state.jobs.queue_depth().await?;
     let sv = state.config.max_qubits as u64;
-    let dm = sv.min(qv_sim::DENSITY_MATRIX_MAX_QUBITS as u64 * 2).min(sv);
+    // A density matrix of n qubits is as large as a state vector of 2n.
+    let dm = sv / 2;
     let list = [
         ("auto", "auto", "Chooses from the circuit: stabilizer for Clifford circuits, else the state-vector engine", state.config.max_stabilizer_qubits as u64),
         ("statevector", "statevector", "Fast state-vector engine (gate fusion, SIMD, threads)", sv),

@@ -147,12 +147,8 @@ fn forget(jobs: &Jobs, id: &str) {
 
 /// Runs one claimed job to its end (with the timeout) and says how it ended.
 async fn run_one(jobs: &Arc<Jobs>, job: Claimed) -> Finish {
-    let control = jobs
-        .running
-        .lock()
-        .ok()
-        .and_then(|r| r.get(&job.id).cloned())
-        .unwrap_or_default();
+    let control =
+        jobs.running.lock().ok().and_then(|r| r.get(&job.id).cloned()).unwrap_or_default();
     let start = Instant::now();
     let timeout_s = jobs.config.job_timeout_s;
     let result = match serde_json::from_str::<JobSpec>(&job.spec) {
@@ -162,14 +158,14 @@ async fn run_one(jobs: &Arc<Jobs>, job: Claimed) -> Finish {
             let flag = control.flag.clone();
             let mut handle =
                 tokio::task::spawn_blocking(move || exec::execute(&spec, &config, flag));
-            let joined = match tokio::time::timeout(Duration::from_secs(timeout_s), &mut handle).await
-            {
-                Ok(joined) => joined,
-                Err(_) => {
-                    control.stop(StopReason::Timeout);
-                    handle.await
-                }
-            };
+            let joined =
+                match tokio::time::timeout(Duration::from_secs(timeout_s), &mut handle).await {
+                    Ok(joined) => joined,
+                    Err(_) => {
+                        control.stop(StopReason::Timeout);
+                        handle.await
+                    }
+                };
             joined.unwrap_or_else(|e| {
                 tracing::error!(job_id = %job.id, error = %e, "simulation panicked");
                 Err(ExecError::Failed("internal error: the simulator stopped unexpectedly".into()))

@@ -162,14 +162,22 @@ macro_rules! record_events {
     ($store:expr, $tx:ident, $events:expr, $now:expr) => {{
         let events: &[JobEvent] = $events;
         for chunk in events.chunks(100) {
-            let mut sql =
-                String::from("INSERT INTO job_events (job_id, user_id, status, message, at) VALUES ");
+            let mut sql = String::from(
+                "INSERT INTO job_events (job_id, user_id, status, message, at) VALUES ",
+            );
             for i in 0..chunk.len() {
                 let b = i * 5;
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
             }
             let mut q = sqlx::query(&sql);
             for e in chunk {
@@ -193,7 +201,13 @@ macro_rules! record_events {
     }};
 }
 
-fn event(job_id: &str, user_id: &str, status: JobStatus, at: i64, message: Option<String>) -> JobEvent {
+fn event(
+    job_id: &str,
+    user_id: &str,
+    status: JobStatus,
+    at: i64,
+    message: Option<String>,
+) -> JobEvent {
     JobEvent {
         job_id: job_id.to_string(),
         user_id: user_id.to_string(),
@@ -204,7 +218,8 @@ fn event(job_id: &str, user_id: &str, status: JobStatus, at: i64, message: Optio
 }
 
 fn parse_status(s: &str) -> Result<JobStatus, StoreError> {
-    JobStatus::parse(s).ok_or_else(|| StoreError::Conflict(format!("unknown stored job status `{s}`")))
+    JobStatus::parse(s)
+        .ok_or_else(|| StoreError::Conflict(format!("unknown stored job status `{s}`")))
 }
 
 macro_rules! job_row {
@@ -776,7 +791,10 @@ impl Store {
     }
 
     /// Status changes of a job, oldest first (`(status, message, at)`).
-    pub async fn job_events(&self, id: &str) -> Result<Vec<(JobStatus, Option<String>, i64)>, StoreError> {
+    pub async fn job_events(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(JobStatus, Option<String>, i64)>, StoreError> {
         let rows: Vec<(String, Option<String>, i64)> = crate::with_pool!(self, p => {
             sqlx::query_as("SELECT status, message, at FROM job_events WHERE job_id = $1 ORDER BY seq")
                 .bind(id.to_string())

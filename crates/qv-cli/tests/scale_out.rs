@@ -1,0 +1,312 @@
+//! Scale-out with the real binary on PostgreSQL (`QV_TEST_DATABASE_URL`;
+//! skipped with a printed reason when it is unset): `qv serve --role api`
+//! runs no jobs, a separate `qv worker` process on the same database runs
+//! them, and after the worker is killed (SIGKILL) mid-batch another worker
+//! finishes every job, each exactly once (the dead worker's leases expire).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BELL: &str = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
+
+/// A circuit that runs for a second or so in a debug build (layers of
+/// rotations and entanglers on 14 qubits), so a SIGKILL finds it running.
+fn slow_circuit() -> String {
+    let n = 14;
+    let mut s = format!("OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[{n}];\ncreg c[{n}];\n");
+    for layer in 0..12 {
+        for q in 0..n {
+            s.push_str(&format!("rx({}) q[{q}];\n", 0.1 + layer as f64 * 0.01));
+        }
+        for q in 0..n - 1 {
+            s.push_str(&format!("cx q[{q}],q[{}];\n", q + 1));
+        }
+    }
+    s.push_str("measure q -> c;\n");
+    s
+}
+
+/// A `qv` child process (server or worker) with its log collected.
+struct Proc {
+    name: &'static str,
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proc {
+    /// Starts `qv ARGS` on `database` and waits for the log line whose
+    /// message starts with `ready`; returns the process and that line.
+    fn start(
+        name: &'static str,
+        args: &[&str],
+        dir: &Path,
+        database: &str,
+        ready: &str,
+    ) -> (Proc, Value) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_qv"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--database-url", database])
+            .env("QV_LOG_FORMAT", "json")
+            .env("QV_LOG_LEVEL", "info,qv_server::http=warn")
+            .env("QV_RATE_LIMIT_PER_S", "100000")
+            .env("QV_RATE_LIMIT_BURST", "100000")
+            .env("QV_AUTH_RATE_LIMIT_PER_MIN", "100000")
+            // Short leases: jobs a killed worker held come back within seconds.
+            .env("QV_LEASE_S", "2")
+            .env("QV_SHUTDOWN_GRACE_S", "5")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{name}: qv starts: {e}"));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Drain both streams for the life of the process (a full pipe would
+        // block its logging).
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let (log, tx, ready) = (log.clone(), tx.clone(), ready.to_string());
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                        if v["message"].as_str().is_some_and(|m| m.starts_with(&ready)) {
+                            let _ = tx.send(v);
+                        }
+                    }
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
+        let proc = Proc { name, child, log };
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => (proc, line),
+            Err(_) => panic!("{name}: no `{ready}` log line; log:\n{}", proc.log()),
+        }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    fn kill9(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("--- log of {} ---\n{}", self.name, self.log());
+        }
+    }
+}
+
+/// A fresh database on the server of `QV_TEST_DATABASE_URL`, or `None`
+/// (printing why the test is skipped).
+async fn fresh_database(test: &str) -> Option<String> {
+    let Ok(base) = std::env::var("QV_TEST_DATABASE_URL") else {
+        eprintln!("skipping {test}: QV_TEST_DATABASE_URL is not set (PostgreSQL is needed)");
+        return None;
+    };
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let name = format!("qv_scale_{}_{nanos}", std::process::id());
+    let admin = sqlx::PgPool::connect(&base).await.expect("connect to QV_TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
+    admin.close().await;
+    let (prefix, _) = base.rsplit_once('/').expect("QV_TEST_DATABASE_URL ends in /DATABASE");
+    Some(format!("{prefix}/{name}"))
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    async fn register(base: &str, username: &str) -> Client {
+        let http = reqwest::Client::new();
+        let password = "correct horse battery staple";
+        let r = http
+            .post(format!("{base}/api/v1/auth/register"))
+            .json(&json!({"email": format!("{username}@example.com"), "username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+        let r = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+        let token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        Client { http, base: base.to_string(), token }
+    }
+
+    async fn submit(&self, source: &str, priority: u8) -> String {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/jobs", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({"program": {"format": "qasm2", "source": source}, "shots": 32, "priority": priority}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+        r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+    }
+
+    async fn status(&self, id: &str) -> String {
+        let r = self
+            .http
+            .get(format!("{}/api/v1/jobs/{id}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+        r.json::<Value>().await.unwrap()["status"].as_str().unwrap().to_string()
+    }
+}
+
+/// Job counts by status.
+async fn by_status(pool: &sqlx::PgPool) -> HashMap<String, i64> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    rows.into_iter().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_server_and_separate_workers_survive_a_killed_worker() {
+    let test = "api_server_and_separate_workers_survive_a_killed_worker";
+    let Some(db) = fresh_database(test).await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (_api, listening) = Proc::start(
+        "qv serve --role api",
+        &["serve", "--role", "api", "--port", "0"],
+        dir.path(),
+        &db,
+        "listening",
+    );
+    let base = listening["url"].as_str().expect("url in the listening line").to_string();
+    assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"), "{base}");
+    assert_eq!(listening["role"], "api", "{listening}");
+    let client = Client::register(&base, "scaler").await;
+    eprintln!("{:?}: API up, user registered", started.elapsed());
+    let pool = sqlx::PgPool::connect(&db).await.expect("connect");
+
+    // The API process runs nothing by itself.
+    let first = client.submit(BELL, 5).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(client.status(&first).await, "QUEUED", "`qv serve --role api` ran a job");
+
+    // A worker process runs it.
+    let worker_args = ["worker", "--workers", "2"];
+    let (mut w1, _) = Proc::start("qv worker 1", &worker_args, dir.path(), &db, "worker started");
+    let t = Instant::now();
+    while client.status(&first).await != "COMPLETED" {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the worker did not run the job; log:\n{}",
+            w1.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    eprintln!("{:?}: first worker ran the first job", started.elapsed());
+    // A batch: slow jobs first (they occupy the worker), then quick ones.
+    let slow = slow_circuit();
+    let mut ids = vec![first];
+    for _ in 0..3 {
+        ids.push(client.submit(&slow, 9).await);
+    }
+    for _ in 0..40 {
+        ids.push(client.submit(BELL, 5).await);
+    }
+    let t = Instant::now();
+    while client.status(&ids[1]).await == "QUEUED" {
+        assert!(t.elapsed() < Duration::from_secs(30), "no slow job started; log:\n{}", w1.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    w1.kill9();
+    // Jobs were held by the dead worker: otherwise this proves nothing.
+    let at_kill = by_status(&pool).await;
+    let held = at_kill.get("RUNNING").copied().unwrap_or(0);
+    assert!(held > 0, "the worker held no job when it died: {at_kill:?}");
+    eprintln!("{:?}: killed the worker holding {at_kill:?}", started.elapsed());
+
+    let (w2, _) = Proc::start("qv worker 2", &worker_args, dir.path(), &db, "worker started");
+    eprintln!("{:?}: second worker started", started.elapsed());
+    let total = ids.len() as i64;
+    let t = Instant::now();
+    loop {
+        let now = by_status(&pool).await;
+        let done = now.get("COMPLETED").copied().unwrap_or(0);
+        if done == total {
+            break;
+        }
+        assert!(
+            !now.contains_key("FAILED") && !now.contains_key("CANCELLED"),
+            "jobs ended badly: {now:?}; log:\n{}",
+            w2.log()
+        );
+        assert!(t.elapsed() < Duration::from_secs(120), "{now:?} after 120 s; log:\n{}", w2.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    eprintln!("{:?}: all {total} jobs completed", started.elapsed());
+    // Exactly once: one COMPLETED event per job; the jobs the dead worker
+    // held were claimed again (a second RUNNING event, a second attempt).
+    let events: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT job_id, status, COUNT(*) FROM job_events GROUP BY job_id, status")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let count = |job: &str, status: &str| {
+        events.iter().find(|(j, s, _)| j == job && s == status).map_or(0, |e| e.2)
+    };
+    for id in &ids {
+        assert_eq!(count(id, "COMPLETED"), 1, "COMPLETED events of {id}");
+    }
+    let reclaimed = ids.iter().filter(|id| count(id, "RUNNING") > 1).count() as i64;
+    assert_eq!(reclaimed, held, "every job the dead worker held ran again, and only those");
+    let (retried,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE attempts > 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(retried, held);
+    pool.close().await;
+    // Through the API too, with the run time of a slow job.
+    let r = client
+        .http
+        .get(format!("{base}/api/v1/jobs/{}", ids[1]))
+        .bearer_auth(&client.token)
+        .send()
+        .await
+        .unwrap();
+    let job: Value = r.json().await.unwrap();
+    assert_eq!(job["status"], "COMPLETED", "{job}");
+    eprintln!("a slow job ran {} s", job["execution_time_s"]);
+}
