@@ -194,6 +194,11 @@ try {
   await page.getByRole('region', { name: 'Circuit drawing' }).waitFor();
   await axe(page, 'job');
   await shot(page, 'job');
+  // Without this browser's copy of the program, the server's draws it and re-runs it.
+  await page.evaluate(() => localStorage.removeItem('qv.programs'));
+  await page.reload();
+  await page.getByRole('region', { name: 'Circuit drawing' }).waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Re-run' }).isEnabled(), 'Re-run is enabled from the served program');
 
   // The job appears in the list.
   await page.getByRole('link', { name: 'Jobs', exact: true }).click();

@@ -72,7 +72,10 @@ impl Server {
         }
         let Ok(base) = rx.recv_timeout(Duration::from_secs(60)) else {
             let _ = child.kill();
-            panic!("qv serve printed no listening address; log:\n{}", log.lock().unwrap().join("\n"));
+            panic!(
+                "qv serve printed no listening address; log:\n{}",
+                log.lock().unwrap().join("\n")
+            );
         };
         Server { child, base, log, _data: data }
     }
@@ -186,7 +189,9 @@ fn register(server: &Server, username: &str) {
         "POST",
         &server.url("/api/v1/auth/register"),
         None,
-        Some(json!({"email": format!("{username}@example.com"), "username": username, "password": PASSWORD})),
+        Some(
+            json!({"email": format!("{username}@example.com"), "username": username, "password": PASSWORD}),
+        ),
     );
     assert_eq!(status, 201, "{body}");
 }
@@ -305,9 +310,10 @@ fn login_submit_wait_jobs_result_cancel_logout() {
     let o = home.qv(&["jobs", "--limit", "1"]);
     assert_eq!(ok(&o).lines().count(), 2);
     assert!(stderr(&o).contains("--all-pages"), "{}", stderr(&o));
-    let all: Value =
-        serde_json::from_str(ok(&home.qv(&["jobs", "--limit", "1", "--all-pages", "--json"])).trim())
-            .unwrap();
+    let all: Value = serde_json::from_str(
+        ok(&home.qv(&["jobs", "--limit", "1", "--all-pages", "--json"])).trim(),
+    )
+    .unwrap();
     assert_eq!(all["jobs"].as_array().unwrap().len(), 3, "{all}");
     assert!(all["next_cursor"].is_null());
 
@@ -315,8 +321,8 @@ fn login_submit_wait_jobs_result_cancel_logout() {
     let out = ok(&home.qv(&["result", &waited_id]));
     assert!(out.starts_with("50 shots, seed 11, 2 qubits, 2 classical bits"), "{out}");
     assert_eq!(table_counts(&out).iter().map(|(_, n)| n).sum::<u64>(), 50);
-    let v: Value = serde_json::from_str(ok(&home.qv(&["result", &waited_id, "--json"])).trim())
-        .unwrap();
+    let v: Value =
+        serde_json::from_str(ok(&home.qv(&["result", &waited_id, "--json"])).trim()).unwrap();
     assert_eq!(v, result);
 
     // Cancelling a finished job is a conflict, reported with status and code.
@@ -469,15 +475,13 @@ fn two_factor_login_needs_the_code() {
     let server = Server::start();
     register(&server, "erin");
     let token = access_token(&server, "erin");
-    let (status, enroll) =
-        call("POST", &server.url("/api/v1/mfa/totp/enroll"), Some(&token), None);
+    let (status, enroll) = call("POST", &server.url("/api/v1/mfa/totp/enroll"), Some(&token), None);
     assert_eq!(status, 200, "{enroll}");
     let secret = base32_decode(enroll["secret"].as_str().unwrap());
     let code = |offset: i64| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+                as i64;
         let step = qv_server::auth::totp::step_at(now) + offset;
         format!("{:06}", qv_server::auth::totp::code_at(&secret, step))
     };
@@ -518,7 +522,15 @@ fn ctrl_c_while_waiting_leaves_the_job_running() {
     login(&home, &server, "fay");
     let slow = home.file("slow.qasm", &slow_circuit());
     let mut child = Command::new(env!("CARGO_BIN_EXE_qv"))
-        .args(["submit", slow.to_str().unwrap(), "--shots", "1", "--backend", "statevector", "--wait"])
+        .args([
+            "submit",
+            slow.to_str().unwrap(),
+            "--shots",
+            "1",
+            "--backend",
+            "statevector",
+            "--wait",
+        ])
         .env("XDG_CONFIG_HOME", home.dir.path().join("config"))
         .env_remove("QV_SERVER")
         .env_remove("QV_API_KEY")

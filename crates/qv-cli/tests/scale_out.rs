@@ -117,20 +117,57 @@ impl Drop for Proc {
 }
 
 /// A fresh database on the server of `QV_TEST_DATABASE_URL`, or `None`
-/// (printing why the test is skipped).
+/// (printing why the test is skipped). Named `qv_test_<unix seconds>_...`
+/// like crates/qv-server/tests/common's, so either drops the other's once
+/// they are over an hour old (never a database a running test may use).
 async fn fresh_database(test: &str) -> Option<String> {
     let Ok(base) = std::env::var("QV_TEST_DATABASE_URL") else {
         eprintln!("skipping {test}: QV_TEST_DATABASE_URL is not set (PostgreSQL is needed)");
         return None;
     };
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let name = format!("qv_scale_{}_{nanos}", std::process::id());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let secs = now.as_secs();
+    let name = format!("qv_test_{secs}_scale_{}_{}", std::process::id(), now.subsec_nanos());
     let admin = sqlx::PgPool::connect(&base).await.expect("connect to QV_TEST_DATABASE_URL");
+    drop_stale_test_databases(&admin, secs).await;
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').expect("QV_TEST_DATABASE_URL ends in /DATABASE");
     Some(format!("{prefix}/{name}"))
+}
+
+/// Drops the `qv_test_<unix seconds>_...` databases created over an hour
+/// before `now`. Other test processes may be dropping the same ones:
+/// failures are reported, never fatal.
+async fn drop_stale_test_databases(admin: &sqlx::PgPool, now: u64) {
+    let names: Vec<String> =
+        match sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+            .bind("qv_test_")
+            .fetch_all(admin)
+            .await
+        {
+            Ok(names) => names,
+            Err(e) => {
+                eprintln!("cannot list old test databases: {e}");
+                return;
+            }
+        };
+    for name in names {
+        let created = name
+            .strip_prefix("qv_test_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|secs| secs.parse::<u64>().ok());
+        let Some(created) = created else { continue };
+        if now.saturating_sub(created) <= 3600
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            continue;
+        }
+        let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        if let Err(e) = sqlx::query(&drop).execute(admin).await {
+            eprintln!("cannot drop old test database {name} (another test run may be): {e}");
+        }
+    }
 }
 
 struct Client {

@@ -148,7 +148,8 @@ impl CpuMeter {
 
     fn report(&self, phase: &str) {
         let wall = self.t.elapsed().as_secs_f64();
-        let srv = self.server.as_deref().and_then(cpu_seconds).zip(self.start.0).map(|(b, a)| b - a);
+        let srv =
+            self.server.as_deref().and_then(cpu_seconds).zip(self.start.0).map(|(b, a)| b - a);
         let me = cpu_seconds("self").zip(self.start.1).map(|(b, a)| b - a);
         let cores = |c: Option<f64>| c.map_or("?".to_string(), |c| format!("{:.2}", c / wall));
         println!(
@@ -175,7 +176,8 @@ async fn throughput(o: &Opts, http: &reqwest::Client) -> Result<Option<String>, 
     let failed = Arc::new(AtomicUsize::new(0));
     let last_event = Arc::new(Mutex::new(Instant::now()));
     let reader = {
-        let (completed, failed, last_event) = (completed.clone(), failed.clone(), last_event.clone());
+        let (completed, failed, last_event) =
+            (completed.clone(), failed.clone(), last_event.clone());
         tokio::spawn(async move {
             let mut ws = ws;
             while let Some(Ok(msg)) = ws.next().await {

@@ -73,10 +73,13 @@ impl Api<'_> {
         self.send(reqwest::Method::DELETE, path, None).await
     }
 
+    /// Submits a new job: 201 QUEUED with a queue position, whatever the
+    /// workers do meanwhile.
     async fn submit(&self, body: Value) -> String {
         let (s, v) = self.post("/api/v1/jobs", body).await;
         assert_eq!(s, 201, "submit: {v}");
-        assert_eq!(v["status"], "QUEUED");
+        assert_eq!(v["status"], "QUEUED", "submit: {v}");
+        assert!(v["queue_position"].as_i64().is_some_and(|p| p >= 1), "submit: {v}");
         v["id"].as_str().expect("job id").to_string()
     }
 
@@ -387,6 +390,111 @@ async fn a_job_over_its_time_limit_fails() {
     );
     let (s, v) = api.get(&format!("/api/v1/jobs/{id}/result")).await;
     assert_eq!((s, v["error"]["code"].as_str()), (409, Some("job_failed")), "{v}");
+    srv.stop().await;
+}
+
+/// `GET /jobs/{id}` and the admin listing carry the program as submitted
+/// (so a client can draw and re-run any job); the caller's listing does not.
+#[tokio::test]
+async fn the_job_and_the_admin_listing_carry_the_program() {
+    let srv = TestServer::start_with(Db::Sqlite, |c| c.role = ServerRole::Api).await;
+    let u = srv.register("programmer").await;
+    let api = Api::of(&srv, &u);
+    let id = api.submit(bell(10)).await;
+    let program = json!({"format": "qasm2", "source": BELL});
+    let (s, job) = api.get(&format!("/api/v1/jobs/{id}")).await;
+    assert_eq!((s, &job["program"]), (200, &program), "{job}");
+    let (_, list) = api.get("/api/v1/jobs").await;
+    assert_eq!(list["jobs"][0]["id"], id.as_str(), "{list}");
+    assert!(list["jobs"][0].get("program").is_none(), "the plain list stays light: {list}");
+
+    let store = Store::connect(&srv.config.database_url(), 2).await.expect("store");
+    let auth = qv_server::auth::Auth::new(store.clone(), Arc::new(srv.config.clone()))
+        .await
+        .expect("auth");
+    let password = "admin password 123";
+    auth.create_user("root@example.com", "root", password, Role::Admin).await.expect("admin");
+    store.close().await;
+    let tokens = srv.login("root", password).await;
+    let admin = Api { srv: &srv, token: tokens["access_token"].as_str().unwrap().to_string() };
+    let (s, all) = admin.get("/api/v1/admin/jobs").await;
+    assert_eq!(s, 200, "{all}");
+    let listed = &all["jobs"][0];
+    assert_eq!((listed["id"].as_str(), &listed["program"]), (Some(id.as_str()), &program), "{all}");
+    assert_eq!(listed["user_id"], u.user_id.as_str(), "{all}");
+    srv.stop().await;
+}
+
+/// A tiny job a worker finishes in well under a millisecond.
+const ONE_QUBIT: &str =
+    "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[1];\ncreg c[1];\nx q[0];\nmeasure q -> c;\n";
+
+/// Bursts of concurrent submissions while fast workers drain the queue: each
+/// new job answers 201 QUEUED with its position (the answer describes what was
+/// inserted, not what a worker did since), and an idempotent replay answers
+/// 200 with the job's current state.
+async fn submit_answers_what_was_inserted(srv: &TestServer) {
+    let u = srv.register("racer").await;
+    let n = 200;
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let (base, http, token) = (srv.base.clone(), srv.http.clone(), u.access_token.clone());
+        handles.push(tokio::spawn(async move {
+            let body = json!({"program": {"format": "qasm2", "source": ONE_QUBIT}, "shots": 1,
+                              "idempotency_key": format!("race-{i}")});
+            let r = http
+                .post(format!("{base}/api/v1/jobs"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut answers = Vec::new();
+    for h in handles {
+        answers.push(h.await.unwrap());
+    }
+    let wrong: Vec<&(u16, Value)> = answers
+        .iter()
+        .filter(|(s, v)| {
+            *s != 201
+                || v["status"] != "QUEUED"
+                || v["queue_position"].as_i64().is_none_or(|p| p < 1)
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{} of {n} new jobs answered otherwise: {wrong:?}", wrong.len());
+    // A replay of a finished job: 200 with its current state.
+    let api = Api::of(srv, &u);
+    let first = answers[0].1["id"].as_str().unwrap().to_string();
+    api.wait_for(&first, &["COMPLETED"], Duration::from_secs(60)).await;
+    let body = json!({"program": {"format": "qasm2", "source": ONE_QUBIT}, "shots": 1,
+                      "idempotency_key": "race-0"});
+    let (s, v) = api.post("/api/v1/jobs", body).await;
+    assert_eq!(
+        (s, v["id"].as_str(), v["status"].as_str()),
+        (200, Some(first.as_str()), Some("COMPLETED")),
+        "{v}"
+    );
+    assert!(v["queue_position"].is_null(), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_answers_queued_while_workers_run() {
+    let srv = TestServer::start_with(Db::Sqlite, |c| c.workers = 4).await;
+    submit_answers_what_was_inserted(&srv).await;
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_answers_queued_while_workers_run_on_postgres() {
+    let Some(url) = postgres_url("submit_answers_queued_while_workers_run_on_postgres").await
+    else {
+        return;
+    };
+    let srv = TestServer::start_with(Db::Postgres(url), |c| c.workers = 4).await;
+    submit_answers_what_was_inserted(&srv).await;
     srv.stop().await;
 }
 

@@ -1,8 +1,9 @@
 //! The server on PostgreSQL (`QV_TEST_DATABASE_URL`; each test skips with a
 //! printed reason when it is unset): the full user path, the cross-process
-//! event relay (LISTEN/NOTIFY) between two servers on one database, and
-//! many jobs submitted through two servers, with workers in both, each
-//! completing exactly once.
+//! event relay (LISTEN/NOTIFY) between two servers on one database, jobs
+//! submitted to an API-only server starting at once on a worker elsewhere
+//! (NOTIFY `qv_jobs_queued`), and many jobs submitted through two servers,
+//! with workers in both, each completing exactly once.
 
 mod common;
 
@@ -69,7 +70,10 @@ async fn submit(ts: &TestServer, token: &str, body: Value) -> String {
     let r = r.expect("submit request");
     let status = r.status().as_u16();
     let v: Value = r.json().await.unwrap_or(Value::Null);
+    // A new job answers what was inserted, even when a worker has already
+    // claimed it.
     assert_eq!((status, v["status"].as_str()), (201, Some("QUEUED")), "submit: {v}");
+    assert!(v["queue_position"].as_i64().is_some_and(|p| p >= 1), "submit: {v}");
     v["id"].as_str().expect("job id").to_string()
 }
 
@@ -178,6 +182,73 @@ async fn events_of_one_server_reach_websockets_on_another() {
     drop((a2, b2));
     s2.stop().await;
     s1.stop().await;
+}
+
+/// Polls `GET /jobs/{id}` until the job is COMPLETED (30 s at most).
+async fn wait_completed(ts: &TestServer, token: &str, id: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (s, job) = get(ts, &format!("/api/v1/jobs/{id}"), token).await;
+        assert_eq!(s, 200, "{job}");
+        if job["status"] == "COMPLETED" {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not completed in 30 s: {job}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// `--role api` + a separate worker: a job submitted to an idle system
+/// starts at once, woken by `NOTIFY qv_jobs_queued`, not at the worker's
+/// next poll (500 ms). The worker's dispatcher goes idle right after it
+/// starts a job, so with polling alone each job below would wait ~450 ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_submitted_to_an_api_server_starts_at_once_on_a_worker_elsewhere() {
+    let test = "a_job_submitted_to_an_api_server_starts_at_once_on_a_worker_elsewhere";
+    let Some(url) = postgres_url(test).await else { return };
+    let key = shared_key();
+    let k1 = key.clone();
+    let api = TestServer::start_with(Db::Postgres(url.clone()), |c| {
+        c.server_key = Some(k1);
+        c.role = ServerRole::Api;
+    })
+    .await;
+    let worker = TestServer::start_with(Db::Postgres(url.clone()), |c| {
+        c.server_key = Some(key);
+        c.role = ServerRole::Worker;
+        c.workers = 1;
+    })
+    .await;
+    let user = api.register("latency").await;
+    let token = user.access_token.as_str();
+    // The first job also waits out the worker's LISTEN being set up.
+    let first = submit(&api, token, bell(1)).await;
+    wait_completed(&api, token, &first).await;
+    let mut ids = Vec::new();
+    for _ in 0..7 {
+        let id = submit(&api, token, bell(1)).await;
+        wait_completed(&api, token, &id).await;
+        ids.push(id);
+    }
+    // Exact times (ms) from the database.
+    let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+    let mut waits = Vec::new();
+    for id in &ids {
+        let (created, started): (i64, i64) =
+            sqlx::query_as("SELECT created_at, started_at FROM jobs WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .expect("job row");
+        waits.push(started - created);
+    }
+    pool.close().await;
+    waits.sort_unstable();
+    eprintln!("submit-to-start waits (ms): {waits:?}");
+    let median = waits[waits.len() / 2];
+    assert!(median < 150, "submit-to-start waits (ms) {waits:?}: median {median} ms");
+    worker.stop().await;
+    api.stop().await;
 }
 
 /// Many jobs submitted concurrently through two servers, both with workers,
@@ -300,4 +371,45 @@ async fn jobs_through_two_servers_complete_exactly_once() {
     for s in servers {
         s.stop().await;
     }
+}
+
+/// Test databases carry their creation time; creating one drops those over
+/// an hour old and keeps younger ones (another test run may be using them).
+#[tokio::test]
+async fn creating_a_test_database_drops_those_over_an_hour_old() {
+    let test = "creating_a_test_database_drops_those_over_an_hour_old";
+    let Ok(base) = std::env::var("QV_TEST_DATABASE_URL") else {
+        eprintln!("skipping {test}: QV_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let stale = format!("qv_test_{}_{tag}_stale", now.as_secs() - 2 * 3600);
+    let young = format!("qv_test_{}_{tag}_young", now.as_secs() - 600);
+    let admin = sqlx::PgPool::connect(&base).await.expect("connect");
+    for name in [&stale, &young] {
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create");
+    }
+    let fresh = postgres_url(test).await.expect("a fresh database");
+    let fresh = fresh.rsplit_once('/').unwrap().1.to_string();
+    let exists = |name: String| {
+        let admin = admin.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+                .bind(name)
+                .fetch_one(&admin)
+                .await
+                .expect("query")
+                == 1
+        }
+    };
+    let found =
+        (exists(stale.clone()).await, exists(young.clone()).await, exists(fresh.clone()).await);
+    for name in [&young, &fresh] {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin)
+            .await;
+    }
+    admin.close().await;
+    assert_eq!(found, (false, true, true), "(stale, young, fresh) exist");
 }

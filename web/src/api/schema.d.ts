@@ -271,7 +271,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A job's state. */
+        /** A job's state and program. */
         get: operations["get_job"];
         put?: never;
         post?: never;
@@ -622,6 +622,7 @@ export interface components {
             num_qubits: number;
             /** Format: int64 */
             priority: number;
+            program?: null | components["schemas"]["ProgramView"];
             /**
              * Format: int64
              * @description 1-based position while queued, else null.
@@ -704,6 +705,12 @@ export interface components {
             /** @description `qasm2` (OpenQASM 2.0). */
             format: string;
             /** @description The program text (`include "qelib1.inc";` is built in; other includes are refused). */
+            source: string;
+        };
+        /** @description The program a job runs, as submitted. */
+        ProgramView: {
+            /** @description `qasm2`. */
+            format: string;
             source: string;
         };
         /** @description `POST /auth/refresh` and `POST /auth/logout`. */
@@ -876,7 +883,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of jobs, each with `user_id` */
+            /** @description A page of jobs, each with `user_id` and `program` */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1923,7 +1930,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The job */
+            /** @description The job, with its `program` */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -152,7 +152,15 @@ export default function JobPage() {
   const [submit] = useSubmitMutation();
   const [parse, parsed] = useParseMutation();
   const [actionError, setActionError] = useState<string | null>(null);
-  const program = useMemo(() => recallProgram(id), [id]);
+  // The server's copy of the program; the one this browser kept at submit
+  // is the fallback (servers that do not return `program`).
+  const served = job.data?.program?.source;
+  const shots = job.data?.shots;
+  const backend = job.data?.backend;
+  const program = useMemo(
+    () => (served != null && shots != null && backend != null ? { source: served, shots, backend } : recallProgram(id)),
+    [id, served, shots, backend],
+  );
   const connection = useJobEvents((e) => {
     if (e.job_id !== id) return;
     setLive(e.status as JobStatus);
@@ -220,7 +228,7 @@ export default function JobPage() {
           </Paper>
           <Paper variant="outlined" sx={{ p: 2 }} component="section" aria-labelledby="circuit-heading">
             <Typography id="circuit-heading" variant="h6" component="h2">Circuit</Typography>
-            {!program && <Typography variant="body2" color="text.secondary">The program was submitted from elsewhere; its drawing is not available here.</Typography>}
+            {!program && <Typography variant="body2" color="text.secondary">The program of this job is not available; its drawing cannot be shown.</Typography>}
             {parsed.data?.drawing && <Box component="pre" tabIndex={0} role="region" aria-label="Circuit drawing" sx={{ fontSize: 12, overflowX: 'auto', m: 0 }}>{parsed.data.drawing}</Box>}
             {program && (
               <Link component={RouterLink} to="/composer" state={{ source: program.source }}>Open in the composer</Link>

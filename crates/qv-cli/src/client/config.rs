@@ -48,10 +48,7 @@ pub fn credentials_path() -> Result<PathBuf, CliError> {
     )
 }
 
-fn credentials_path_from(
-    xdg: Option<PathBuf>,
-    home: Option<PathBuf>,
-) -> Result<PathBuf, CliError> {
+fn credentials_path_from(xdg: Option<PathBuf>, home: Option<PathBuf>) -> Result<PathBuf, CliError> {
     // The XDG spec says a relative value is invalid and must be ignored.
     let base = match (xdg.filter(|p| p.is_absolute()), home) {
         (Some(x), _) => x,
@@ -142,8 +139,7 @@ pub fn normalize_server(raw: &str) -> Result<String, CliError> {
     if raw.is_empty() {
         return Err(bad("it is empty"));
     }
-    let with_scheme =
-        if raw.contains("://") { raw.to_string() } else { format!("http://{raw}") };
+    let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("http://{raw}") };
     let url = reqwest::Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("use http:// or https://"));

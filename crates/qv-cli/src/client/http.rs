@@ -69,7 +69,10 @@ pub fn status_error(status: StatusCode, code: &str, message: &str) -> CliError {
 pub fn parse_error_body(status: StatusCode, body: &str) -> (String, String) {
     let v: Option<Value> = serde_json::from_str(body).ok();
     let field = |k: &str| {
-        v.as_ref().and_then(|v| v["error"][k].as_str()).map(str::to_string).filter(|s| !s.is_empty())
+        v.as_ref()
+            .and_then(|v| v["error"][k].as_str())
+            .map(str::to_string)
+            .filter(|s| !s.is_empty())
     };
     let code = field("code").unwrap_or_else(|| {
         status.canonical_reason().unwrap_or("error").to_lowercase().replace(' ', "_")
@@ -168,11 +171,15 @@ impl Api {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp =
-            req.send().await.map_err(|e| ApiFailure::Transport(transport_error(&self.server, &e)))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Transport(transport_error(&self.server, &e)))?;
         let status = resp.status();
-        let text =
-            resp.text().await.map_err(|e| ApiFailure::Transport(transport_error(&self.server, &e)))?;
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| ApiFailure::Transport(transport_error(&self.server, &e)))?;
         if status.is_success() {
             Ok((status, text))
         } else {

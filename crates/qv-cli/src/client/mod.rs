@@ -178,8 +178,11 @@ fn connect(args: &ServerArgs) -> Result<Api, CliError> {
         Err(_) if key.is_some() => None,
         Err(e) => return Err(CliError::Input(message(e))),
     };
-    let server =
-        config::resolve_server(args.server.as_deref(), env("QV_SERVER").as_deref(), session.as_ref())?;
+    let server = config::resolve_server(
+        args.server.as_deref(),
+        env("QV_SERVER").as_deref(),
+        session.as_ref(),
+    )?;
     let creds = config::resolve_credentials(key.as_deref(), None, session, &server);
     Api::new(server, creds, path.ok())
 }
@@ -352,9 +355,11 @@ pub fn submit(args: &SubmitArgs) -> Result<(), CliError> {
             CliError::Internal(format!("the server sent a submission answer qv cannot read: {e}"))
         })?;
         let id = answer["id"].as_str().unwrap_or_default().to_string();
-        check_id(&id)
-            .map_err(|_| CliError::Internal("the server's submission answer has no job id".into()))?;
-        let existing = if status == StatusCode::OK { " (the job of this idempotency key)" } else { "" };
+        check_id(&id).map_err(|_| {
+            CliError::Internal("the server's submission answer has no job id".into())
+        })?;
+        let existing =
+            if status == StatusCode::OK { " (the job of this idempotency key)" } else { "" };
         let position = answer["queue_position"]
             .as_i64()
             .map(|p| format!(", queue position {p}"))
@@ -390,7 +395,8 @@ pub fn submit(args: &SubmitArgs) -> Result<(), CliError> {
 async fn finish_job(api: &mut Api, job: &Job, json: bool, out: &mut Out) -> Result<(), CliError> {
     match job.status.as_str() {
         "COMPLETED" => {
-            let result: Value = api.json(Method::GET, &format!("/jobs/{}/result", job.id), None).await?;
+            let result: Value =
+                api.json(Method::GET, &format!("/jobs/{}/result", job.id), None).await?;
             if json {
                 out.json(&result)
             } else {
@@ -432,7 +438,8 @@ pub fn jobs(args: &JobsArgs) -> Result<(), CliError> {
         let mut all: Vec<Value> = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let page: Value = api.json(Method::GET, &jobs_path(args, cursor.as_deref()), None).await?;
+            let page: Value =
+                api.json(Method::GET, &jobs_path(args, cursor.as_deref()), None).await?;
             all.extend(page["jobs"].as_array().cloned().unwrap_or_default());
             cursor = page["next_cursor"].as_str().filter(|c| !c.is_empty()).map(str::to_string);
             if !args.all_pages || cursor.is_none() {
@@ -448,11 +455,10 @@ pub fn jobs(args: &JobsArgs) -> Result<(), CliError> {
             out.line("no jobs")?;
             return out.finish();
         }
-        let jobs: Vec<Job> = all
-            .into_iter()
-            .map(serde_json::from_value)
-            .collect::<Result<_, _>>()
-            .map_err(|e| CliError::Internal(format!("the server sent a job qv cannot read: {e}")))?;
+        let jobs: Vec<Job> =
+            all.into_iter().map(serde_json::from_value).collect::<Result<_, _>>().map_err(|e| {
+                CliError::Internal(format!("the server sent a job qv cannot read: {e}"))
+            })?;
         out.text(&format::jobs_table(&jobs))?;
         if cursor.is_some() {
             eprintln!("(more jobs: --all-pages lists them all)");
@@ -489,8 +495,9 @@ pub fn cancel(args: &CancelArgs) -> Result<(), CliError> {
             out.json(&v)?;
             return out.finish();
         }
-        let job: Job = serde_json::from_str(&text)
-            .map_err(|e| CliError::Internal(format!("the server sent a job qv cannot read: {e}")))?;
+        let job: Job = serde_json::from_str(&text).map_err(|e| {
+            CliError::Internal(format!("the server sent a job qv cannot read: {e}"))
+        })?;
         let mut line = format::job_line(&job);
         if job.status == "CANCELLING" {
             line.push_str(" (the running simulation stops at its next checkpoint)");
@@ -525,8 +532,24 @@ mod tests {
             json!({"program": {"format": "qasm2", "source": "src"}})
         );
         let t = T::parse_from([
-            "qv", "submit", "b.qasm", "--shots", "100", "--backend", "stabilizer", "--priority",
-            "9", "--name", "n", "--tag", "a", "--tag", "b", "--idempotency-key", "k", "--seed",
+            "qv",
+            "submit",
+            "b.qasm",
+            "--shots",
+            "100",
+            "--backend",
+            "stabilizer",
+            "--priority",
+            "9",
+            "--name",
+            "n",
+            "--tag",
+            "a",
+            "--tag",
+            "b",
+            "--idempotency-key",
+            "k",
+            "--seed",
             "7",
         ]);
         let C::Submit(a) = t.c else { panic!() };
@@ -544,7 +567,10 @@ mod tests {
         let t = T::parse_from(["qv", "jobs", "--status", "completed", "--tag", "a b&c"]);
         let C::Jobs(a) = t.c else { panic!() };
         assert_eq!(jobs_path(&a, None), "/jobs?status=COMPLETED&tag=a+b%26c&limit=50");
-        assert_eq!(jobs_path(&a, Some("x/y")), "/jobs?status=COMPLETED&tag=a+b%26c&limit=50&cursor=x%2Fy");
+        assert_eq!(
+            jobs_path(&a, Some("x/y")),
+            "/jobs?status=COMPLETED&tag=a+b%26c&limit=50&cursor=x%2Fy"
+        );
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         OutputOptions,
         SubmitJobResponse,
         JobView,
+        ProgramView,
         JobList,
         JobResult,
         ResultMetadata,
@@ -131,6 +132,14 @@ pub struct SubmitJobResponse {
     pub queue_position: Option<i64>,
 }
 
+/// The program a job runs, as submitted.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProgramView {
+    /// `qasm2`.
+    pub format: String,
+    pub source: String,
+}
+
 /// A job.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobView {
@@ -156,6 +165,10 @@ pub struct JobView {
     pub error: Option<String>,
     /// 1-based position while queued, else null.
     pub queue_position: Option<i64>,
+    /// The program (`GET /jobs/{id}` and the admin listing only; the
+    /// caller's listing leaves it out to stay light).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program: Option<ProgramView>,
 }
 
 /// `GET /jobs`.
@@ -240,8 +253,17 @@ pub struct ListQuery {
 
 // ---------------------------------------------------------------- helpers
 
+/// The program in a stored spec (a [`exec::JobSpec`]; its other fields are ignored).
+fn program_of(job: &JobRow) -> Option<ProgramView> {
+    let spec = job.spec.as_deref()?;
+    serde_json::from_str(spec)
+        .map_err(|e| tracing::error!(job_id = %job.id, error = %e, "stored job spec unreadable"))
+        .ok()
+}
+
 fn view(job: JobRow, queue_position: Option<i64>, with_user: bool) -> JobView {
     JobView {
+        program: program_of(&job),
         user_id: with_user.then(|| job.user_id.clone()),
         id: job.id,
         name: job.name,
@@ -341,6 +363,7 @@ fn filter_of(q: &ListQuery, user_id: Option<String>) -> Result<JobFilter, ApiErr
             .transpose()?,
         after: q.cursor.as_deref().map(decode_cursor).transpose()?,
         limit,
+        with_spec: false,
     })
 }
 
@@ -466,7 +489,7 @@ pub async fn list_jobs(
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses(
-        (status = 200, description = "A page of jobs, each with `user_id`", body = JobList),
+        (status = 200, description = "A page of jobs, each with `user_id` and `program`", body = JobList),
         (status = 400, description = "A filter is invalid", body = ErrorBody),
         (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Not an administrator", body = ErrorBody),
@@ -477,15 +500,16 @@ pub async fn admin_list_jobs(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<JobList>, ApiError> {
     principal.require(Scope::Admin)?;
-    let filter = filter_of(&q, None)?;
+    let mut filter = filter_of(&q, None)?;
+    filter.with_spec = true;
     Ok(Json(list(&state, filter, true).await?))
 }
 
-/// A job's state.
+/// A job's state and program.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path, description = "Job id")),
     responses(
-        (status = 200, description = "The job", body = JobView),
+        (status = 200, description = "The job, with its `program`", body = JobView),
         (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks `jobs:read`", body = ErrorBody),
         (status = 404, description = "No such job (or not yours)", body = ErrorBody),
@@ -496,7 +520,7 @@ pub async fn get_job(
     Path(id): Path<String>,
 ) -> Result<Json<JobView>, ApiError> {
     principal.require(Scope::JobsRead)?;
-    let job = state.store.get_job(job_id(&id)?, owner_filter(&principal)).await?;
+    let job = state.store.get_job_with_spec(job_id(&id)?, owner_filter(&principal)).await?;
     let pos = state.jobs.position_of(&job).await?;
     let with_user = principal.is_admin();
     Ok(Json(view(job, pos, with_user)))

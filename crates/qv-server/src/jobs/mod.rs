@@ -9,8 +9,11 @@
 //!   token) and runs them on blocking threads, `config.worker_count()` at once;
 //! - finished jobs go to a writer task that commits their ends in batches.
 //!
-//! Workers wake on a [`Notify`] when this process accepts a job, and poll
-//! the database for jobs submitted elsewhere (`qv worker` on PostgreSQL).
+//! Workers wake on a [`Notify`] when this process accepts a job; on
+//! PostgreSQL every transaction that queues jobs also sends
+//! `NOTIFY qv_jobs_queued`, which each worker process LISTENs for, so jobs
+//! submitted to another process (`qv serve --role api` + `qv worker`) start
+//! at once too. A poll remains the fallback.
 //! A heartbeat renews the leases this pool holds and learns of cancels made
 //! by other processes; a recovery sweep re-queues jobs whose lease expired.
 
@@ -191,17 +194,26 @@ impl Jobs {
             .await
             .map_err(|_| ApiError::unavailable("the job queue is shutting down"))?
             .map_err(ApiError::internal)?;
-        let (id, created) = match inserted {
-            Inserted::Created { id } => {
+        match inserted {
+            // Answer from what was inserted (position counted in the insert's
+            // transaction), whatever a worker has done since.
+            Inserted::Created { id, queue_position } => {
                 self.metrics.job_submitted();
                 self.wake.notify_one();
-                (id, true)
+                Ok(Submitted {
+                    id,
+                    status: JobStatus::Queued,
+                    queue_position: Some(queue_position),
+                    created: true,
+                })
             }
-            Inserted::Existing { id, .. } => (id, false),
-        };
-        let job = self.store.get_job(&id, Some(user_id)).await?;
-        let queue_position = self.position_of(&job).await?;
-        Ok(Submitted { id, status: job.status, queue_position, created })
+            // A replay describes the job as it is now.
+            Inserted::Existing { id, .. } => {
+                let job = self.store.get_job(&id, Some(user_id)).await?;
+                let queue_position = self.position_of(&job).await?;
+                Ok(Submitted { id, status: job.status, queue_position, created: false })
+            }
+        }
     }
 
     /// The queue position of a job (`None` unless it is queued).

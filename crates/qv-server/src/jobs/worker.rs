@@ -1,19 +1,22 @@
 //! The worker pool: a dispatcher that claims jobs in batches, executions on
 //! blocking threads, a writer that commits job ends in batches, a heartbeat
-//! that renews leases, and a recovery sweep.
+//! that renews leases, a recovery sweep and, on PostgreSQL, a listener that
+//! wakes the dispatcher when any process queues jobs.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, watch, Notify, Semaphore};
 
 use super::{Control, Jobs, StopReason, MAX_ATTEMPTS};
 use crate::exec::{self, ExecError, JobSpec};
 use crate::model::{new_id, JobStatus};
-use crate::store::{Claimed, Dialect, Finish, Outcome};
+use crate::store::{Claimed, Dialect, Finish, Outcome, JOBS_QUEUED_CHANNEL};
 
-/// How often an idle dispatcher looks for jobs submitted by other processes.
+/// How often an idle dispatcher looks for jobs without being woken (jobs
+/// queued elsewhere while the PostgreSQL listener is down, or on SQLite by
+/// another tool).
 const POLL: Duration = Duration::from_millis(500);
 
 /// Most job ends committed in one transaction.
@@ -40,7 +43,11 @@ pub(super) fn start(jobs: Arc<Jobs>, shutdown: watch::Receiver<bool>) -> WorkerP
     let writer = tokio::spawn(finish_writer(jobs.clone(), finish_rx));
     let (stop_tx, stop_rx) = watch::channel(false);
     let heartbeat = tokio::spawn(heartbeat(jobs.clone(), owner.clone(), stop_rx.clone()));
-    let recovery = tokio::spawn(recovery(jobs.clone(), stop_rx));
+    let recovery = tokio::spawn(recovery(jobs.clone(), stop_rx.clone()));
+    let listener = jobs
+        .store
+        .pg_pool()
+        .map(|pool| tokio::spawn(listen_for_jobs(pool.clone(), jobs.wake.clone(), stop_rx)));
     let dispatcher = tokio::spawn(async move {
         // Startup recovery first, so jobs of a crashed process run again now.
         // With SQLite this process owns the database: every lease is a dead one's.
@@ -54,6 +61,9 @@ pub(super) fn start(jobs: Arc<Jobs>, shutdown: watch::Receiver<bool>) -> WorkerP
         let _ = writer.await;
         let _ = heartbeat.await;
         let _ = recovery.await;
+        if let Some(listener) = listener {
+            let _ = listener.await;
+        }
     });
     WorkerPool { tasks: vec![dispatcher] }
 }
@@ -296,5 +306,57 @@ async fn recovery(jobs: Arc<Jobs>, mut stop: watch::Receiver<bool>) {
             }
             Err(e) => tracing::error!(error = %e, "recovering expired leases failed"),
         }
+    }
+}
+
+/// Wakes the dispatcher on every `NOTIFY qv_jobs_queued` (sent by the
+/// transaction of any process that queued jobs), so a job submitted to
+/// another process starts without waiting for the poll. Reconnects with
+/// backoff; while it is down the poll finds the jobs.
+async fn listen_for_jobs(pool: sqlx::PgPool, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let connect = async {
+            let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            l.listen(JOBS_QUEUED_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(l)
+        };
+        let connected = tokio::select! {
+            l = connect => l,
+            _ = stop.wait_for(|v| *v) => return,
+        };
+        match connected {
+            Ok(mut listener) => {
+                backoff = Duration::from_millis(200);
+                // Jobs queued while nobody listened are claimed now.
+                wake.notify_one();
+                loop {
+                    tokio::select! {
+                        n = listener.try_recv() => match n {
+                            Ok(Some(_)) => wake.notify_one(),
+                            // Reconnected (sqlx does it): notifications in the
+                            // gap are lost, so look at the queue once.
+                            Ok(None) => {
+                                tracing::warn!("job listener: connection lost; reconnected");
+                                wake.notify_one();
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "job listener failed; reconnecting");
+                                break;
+                            }
+                        },
+                        _ = stop.wait_for(|v| *v) => return,
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "job listener: cannot LISTEN; retrying in {backoff:?}");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }

@@ -3,7 +3,8 @@
 //! Every status change writes a `job_events` row in the same transaction and
 //! returns the [`JobEvent`]s so that the caller publishes them after commit
 //! (SQLite); on PostgreSQL the transaction also runs `pg_notify` so that
-//! every process sharing the database hears them.
+//! every process sharing the database hears them, and notifies
+//! [`JOBS_QUEUED_CHANNEL`] when it queued jobs.
 //!
 //! Queue: a claim takes a batch of `QUEUED` jobs in one statement, bumps each
 //! job's fencing token (`fence`) and gives the caller a lease. Order: highest
@@ -17,6 +18,10 @@ use sqlx::Row;
 
 use super::{Dialect, Store, StoreError};
 use crate::model::{now_ms, rfc3339, JobEvent, JobStatus};
+
+/// The PostgreSQL channel notified when a transaction queues jobs (new,
+/// given back, or recovered), so idle workers in every process claim them.
+pub const JOBS_QUEUED_CHANNEL: &str = "qv_jobs_queued";
 
 /// How many queued jobs a claim looks at when ranking users for fair share.
 pub const CLAIM_WINDOW: i64 = 512;
@@ -41,13 +46,14 @@ pub struct NewJob {
 /// What an insert did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Inserted {
-    /// A new job.
-    Created { id: String },
+    /// A new job and its 1-based queue position, counted in the inserting
+    /// transaction (see [`Store::queue_position`]).
+    Created { id: String, queue_position: i64 },
     /// The idempotency key was used before: the original job.
     Existing { id: String, status: JobStatus },
 }
 
-/// A stored job (without its spec and result).
+/// A stored job (without its result; the spec only where asked for).
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobRow {
     pub id: String,
@@ -66,6 +72,9 @@ pub struct JobRow {
     pub execution_ms: Option<i64>,
     pub error: Option<String>,
     pub attempts: i64,
+    /// JSON of [`crate::exec::JobSpec`], read by [`Store::get_job_with_spec`]
+    /// and listings with [`JobFilter::with_spec`] only.
+    pub spec: Option<String>,
 }
 
 /// A job claimed by a worker.
@@ -116,6 +125,8 @@ pub struct JobFilter {
     /// Continue after this `(created_at, id)`.
     pub after: Option<(i64, String)>,
     pub limit: i64,
+    /// Read each job's spec too ([`JobRow::spec`]).
+    pub with_spec: bool,
 }
 
 /// A job's stored result or why there is none.
@@ -197,6 +208,14 @@ macro_rules! record_events {
                     .execute(&mut *$tx)
                     .await?;
             }
+            // Wakes the workers of every process (delivered at commit; one
+            // per transaction is enough, they claim in batches).
+            if events.iter().any(|e| e.status == JobStatus::Queued) {
+                sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(JOBS_QUEUED_CHANNEL)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
         }
     }};
 }
@@ -222,8 +241,17 @@ fn parse_status(s: &str) -> Result<JobStatus, StoreError> {
         .ok_or_else(|| StoreError::Conflict(format!("unknown stored job status `{s}`")))
 }
 
+/// A [`JobRow`] from a row of [`JOB_COLUMNS`] (with `spec`: and its `spec` column).
 macro_rules! job_row {
-    ($r:expr) => {{
+    ($r:expr) => {
+        job_row!($r, None)
+    };
+    ($r:expr, spec) => {{
+        let r = $r;
+        let spec: String = r.try_get("spec")?;
+        job_row!(r, Some(spec))
+    }};
+    ($r:expr, $spec:expr) => {{
         let r = $r;
         let tags: String = r.try_get("tags")?;
         let status: String = r.try_get("status")?;
@@ -244,6 +272,7 @@ macro_rules! job_row {
             execution_ms: r.try_get("execution_ms")?,
             error: r.try_get("error")?,
             attempts: r.try_get("attempts")?,
+            spec: $spec,
         }
     }};
 }
@@ -285,7 +314,8 @@ impl Store {
                 .rows_affected();
                 if created == 1 {
                     events.push(event(&j.id, &j.user_id, JobStatus::Queued, now, None));
-                    out.push(Inserted::Created { id: j.id.clone() });
+                    // The position is filled in below, once for the batch.
+                    out.push(Inserted::Created { id: j.id.clone(), queue_position: 0 });
                 } else {
                     let row = sqlx::query(
                         "SELECT id, status FROM jobs WHERE user_id = $1 AND idempotency_key = $2",
@@ -298,6 +328,37 @@ impl Store {
                     out.push(Inserted::Existing { id: row.try_get("id")?, status: parse_status(&status)? });
                 }
             }
+            // Queue positions of the new jobs: one pass over the queue for
+            // the whole batch rather than a count per job.
+            let new_ids: Vec<&str> = out
+                .iter()
+                .filter_map(|i| match i {
+                    Inserted::Created { id, .. } => Some(id.as_str()),
+                    Inserted::Existing { .. } => None,
+                })
+                .collect();
+            let mut positions = std::collections::HashMap::with_capacity(new_ids.len());
+            for chunk in new_ids.chunks(500) {
+                let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "SELECT id, pos FROM (SELECT id, ROW_NUMBER() OVER \
+                     (ORDER BY priority DESC, created_at, id) AS pos FROM jobs \
+                     WHERE status = 'QUEUED') q WHERE id IN ({})",
+                    list.join(", ")
+                );
+                let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                positions.extend(q.fetch_all(&mut *tx).await?);
+            }
+            for i in &mut out {
+                if let Inserted::Created { id, queue_position } = i {
+                    *queue_position = positions.get(id.as_str()).copied().ok_or_else(|| {
+                        StoreError::Conflict(format!("job {id} is not queued after its insert"))
+                    })?;
+                }
+            }
             record_events!(self, tx, &events, now);
             tx.commit().await?;
             Ok((out, events))
@@ -306,12 +367,32 @@ impl Store {
 
     /// A job by id, visible to `user_id` (`None`: any user, for admins).
     pub async fn get_job(&self, id: &str, user_id: Option<&str>) -> Result<JobRow, StoreError> {
+        self.find_job(id, user_id, false).await
+    }
+
+    /// [`Store::get_job`] with the job's spec ([`JobRow::spec`]).
+    pub async fn get_job_with_spec(
+        &self,
+        id: &str,
+        user_id: Option<&str>,
+    ) -> Result<JobRow, StoreError> {
+        self.find_job(id, user_id, true).await
+    }
+
+    async fn find_job(
+        &self,
+        id: &str,
+        user_id: Option<&str>,
+        with_spec: bool,
+    ) -> Result<JobRow, StoreError> {
+        let spec = if with_spec { ", spec" } else { "" };
         let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND ($2 IS NULL OR user_id = $2)"
+            "SELECT {JOB_COLUMNS}{spec} FROM jobs WHERE id = $1 AND ($2 IS NULL OR user_id = $2)"
         );
         let user = user_id.map(str::to_string);
         let row = crate::with_pool!(self, p => {
             match sqlx::query(&sql).bind(id.to_string()).bind(user).fetch_optional(p).await? {
+                Some(r) if with_spec => Some(job_row!(r, spec)),
                 Some(r) => Some(job_row!(r)),
                 None => None,
             }
@@ -352,7 +433,8 @@ impl Store {
     /// Jobs matching `filter`, newest first (`created_at`, then `id`,
     /// descending), at most `filter.limit`.
     pub async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>, StoreError> {
-        let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1");
+        let spec = if filter.with_spec { ", spec" } else { "" };
+        let mut sql = format!("SELECT {JOB_COLUMNS}{spec} FROM jobs WHERE 1 = 1");
         let mut args = Vec::new();
         let push = |sql: &mut String, args: &mut Vec<Arg>, clause: &str, arg: Arg| {
             args.push(arg);
@@ -407,7 +489,7 @@ impl Store {
             let rows = q.fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
-                out.push(job_row!(r));
+                out.push(if filter.with_spec { job_row!(r, spec) } else { job_row!(r) });
             }
             Ok(out)
         })

@@ -34,18 +34,84 @@ pub struct Session {
 
 /// Creates a fresh database on the server of `QV_TEST_DATABASE_URL` and
 /// returns its URL, or `None` (printing why the test is skipped).
+///
+/// Test databases are named `qv_test_<unix seconds>_<random>`, so a later
+/// run can tell their age: creating one first drops those older than an
+/// hour (left by earlier runs, killed ones included), never a database a
+/// running test may still use.
 pub async fn postgres_url(test: &str) -> Option<String> {
     let Ok(base) = std::env::var("QV_TEST_DATABASE_URL") else {
         eprintln!("skipping {test} on PostgreSQL: QV_TEST_DATABASE_URL is not set");
         return None;
     };
     use sqlx::Executor;
-    let name = format!("qv_test_{}", uuid::Uuid::new_v4().simple());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    let name = format!("{TEST_DB_PREFIX}{now}_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect(&base).await.expect("connect to QV_TEST_DATABASE_URL");
+    drop_stale_test_databases(&admin, now).await;
     admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').expect("QV_TEST_DATABASE_URL ends in /DATABASE");
     Some(format!("{prefix}/{name}"))
+}
+
+/// Prefix of the databases [`postgres_url`] creates (crates/qv-cli/tests
+/// uses the same scheme).
+pub const TEST_DB_PREFIX: &str = "qv_test_";
+
+/// Test databases older than this are dropped when a new one is created.
+pub const TEST_DB_MAX_AGE_S: u64 = 3600;
+
+/// Drops the `qv_test_<unix seconds>_...` databases created over
+/// [`TEST_DB_MAX_AGE_S`] before `now`. Other test processes may be dropping
+/// the same ones: failures are reported, never fatal.
+pub async fn drop_stale_test_databases(admin: &sqlx::PgPool, now: u64) {
+    use sqlx::Executor;
+    let mut names: Vec<String> =
+        match sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+            .bind(TEST_DB_PREFIX)
+            .fetch_all(admin)
+            .await
+        {
+            Ok(names) => names,
+            Err(e) => {
+                eprintln!("cannot list old test databases: {e}");
+                return;
+            }
+        };
+    // Names of earlier helpers carry no usable time (`qv_test_<uuid>`,
+    // `qv_scale_<pid>_<nanos>`): their age is that of the database's files,
+    // readable by a superuser only (else they are left alone).
+    let legacy: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE (datname ~ '^qv_test_[0-9a-f]{32}$' OR \
+         datname ~ '^qv_scale_[0-9]+_[0-9]+$') AND \
+         (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - make_interval(secs => $1)",
+    )
+    .bind(TEST_DB_MAX_AGE_S as f64)
+    .fetch_all(admin)
+    .await
+    .unwrap_or_default();
+    names.retain(|name| {
+        let created = name
+            .strip_prefix(TEST_DB_PREFIX)
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|secs| secs.parse::<u64>().ok());
+        created.is_some_and(|c| now.saturating_sub(c) > TEST_DB_MAX_AGE_S)
+    });
+    names.extend(legacy);
+    for name in names {
+        // Only names these helpers made: letters, digits and `_`, safe to quote.
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        if let Err(e) = admin.execute(drop.as_str()).await {
+            eprintln!("cannot drop old test database {name} (another test run may be): {e}");
+        }
+    }
 }
 
 /// A test configuration: quiet logs, fast Argon2 is not used (the real
