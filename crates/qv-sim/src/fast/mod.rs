@@ -464,8 +464,9 @@ mod tests {
     #[test]
     fn monomial_kernel_matches_dense_kernel_on_random_states() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        let n = 8;
-        for trial in 0..40 {
+        // 15 qubits: split over threads, ranges ending inside contiguous runs.
+        for (n, trial) in (0..40).map(|t| (8, t)).chain((0..12).map(|t| (15, t))) {
+            let threads = if n > 8 { 3 } else { 1 };
             let k = 1 + trial % 3;
             let mut all: Vec<usize> = (0..n).collect();
             for i in 0..n {
@@ -484,16 +485,26 @@ mod tests {
             let phases: Vec<C64> =
                 (0..dim).map(|_| C64::from_polar(1.0, rng.gen_range(0.0..6.3))).collect();
             let mut matrix = vec![C64::new(0.0, 0.0); dim * dim];
+            // Every third state is sparse: most rows move zeros onto zeros.
+            let sparse = trial % 3 == 0;
+            let state: Vec<Complex<f64>> = (0..1 << n)
+                .map(|_| {
+                    if sparse && rng.gen_bool(0.9) {
+                        C64::new(0.0, 0.0)
+                    } else {
+                        C64::new(rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0))
+                    }
+                })
+                .collect();
+            // Some permutations without phases (the unit-phase copy path).
+            let phases = if trial % 4 == 1 { vec![C64::new(1.0, 0.0); dim] } else { phases };
             for r in 0..dim {
                 matrix[r * dim + source[r]] = phases[r];
             }
-            let state: Vec<Complex<f64>> = (0..1 << n)
-                .map(|_| C64::new(rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0)))
-                .collect();
             let mut a = state.clone();
             let mut b = state;
-            kernels::apply_monomial(&mut a, n, &qubits, &controls, &source, &phases, 1);
-            kernels::apply_dense(&mut b, n, &qubits, &controls, &matrix, 1);
+            kernels::apply_monomial(&mut a, n, &qubits, &controls, &source, &phases, threads);
+            kernels::apply_dense(&mut b, n, &qubits, &controls, &matrix, threads);
             let max = a.iter().zip(&b).map(|(x, y)| (x - y).norm()).fold(0.0, f64::max);
             assert!(max < 1e-14, "trial {trial}: {max}");
         }
