@@ -157,24 +157,57 @@ impl<F: Real> FastState<F> {
         self.layout.clone_from(&plan.layout);
     }
 
-    /// Undoes the layout with qubit-swap passes and returns amplitudes in
-    /// logical order (qubit 0 = least significant bit).
+    /// Undoes the layout and returns amplitudes in logical order (qubit 0 =
+    /// least significant bit). Any layout takes at most two passes, each
+    /// swapping disjoint pairs of qubits at once: reflecting every cycle of the
+    /// layout leaves an involution, which the second pass undoes.
     pub fn into_logical(mut self, config: &EngineConfig) -> Vec<Complex<F>> {
         let threads = config.thread_count();
-        for l in 0..self.num_qubits {
-            let p = self.layout[l];
-            if p != l {
-                // Zero above both the live prefix and the swapped positions.
-                self.live = self.live.max(l.max(p) + 1);
-                let n = self.live;
-                kernels::swap_qubits(&mut self.amps[..1 << n], n, l, p, threads);
-                // The logical qubit that sat at physical `l` now sits at `p`.
-                let m = self.layout.iter().position(|&x| x == l).expect("layout is a permutation");
-                self.layout[m] = p;
-                self.layout[l] = l;
+        while let Some(pairs) = self.undo_pairs() {
+            // Zero above both the live prefix and the swapped positions.
+            let top = pairs.iter().map(|&(a, b)| a.max(b) + 1).max().unwrap_or(0);
+            self.live = self.live.max(top);
+            let n = self.live;
+            match pairs[..] {
+                [(a, b)] => kernels::swap_qubits(&mut self.amps[..1 << n], n, a, b, threads),
+                _ => kernels::swap_qubit_pairs(&mut self.amps[..1 << n], n, &pairs, threads),
+            }
+            // The logical qubit at physical `a` now sits at `b` and vice versa.
+            for p in self.layout.iter_mut() {
+                if let Some(&(a, b)) = pairs.iter().find(|&&(a, b)| a == *p || b == *p) {
+                    *p = if *p == a { b } else { a };
+                }
             }
         }
         self.amps
+    }
+
+    /// Disjoint physical pairs to swap next, `None` once the layout is the identity.
+    fn undo_pairs(&self) -> Option<Vec<(usize, usize)>> {
+        let l = &self.layout;
+        let mut pairs = Vec::new();
+        let mut seen = vec![false; l.len()];
+        for start in 0..l.len() {
+            if seen[start] {
+                continue;
+            }
+            // The cycle start → l[start] → l[l[start]] → ….
+            let mut cycle = vec![start];
+            seen[start] = true;
+            while !seen[l[*cycle.last().expect("non-empty")]] {
+                let next = l[*cycle.last().expect("non-empty")];
+                seen[next] = true;
+                cycle.push(next);
+            }
+            // A 2-cycle is swapped; a longer one reflected, c_i ↔ c_(k−i),
+            // which leaves 2-cycles and fixed points.
+            let k = cycle.len();
+            if k == 2 {
+                pairs.push((cycle[0], cycle[1]));
+            }
+            pairs.extend((1..k).filter(|&i| i < k - i).map(|i| (cycle[i], cycle[k - i])));
+        }
+        (!pairs.is_empty()).then_some(pairs)
     }
 }
 
@@ -340,6 +373,40 @@ mod tests {
                         // Phases (global and folded) are kept, not only the fidelity.
                         assert!(d < 1e-4, "f32 n={n} seed={seed}: max diff {d}");
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn any_layout_is_undone_in_at_most_two_passes() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+        for n in 1..=15 {
+            for trial in 0..6 {
+                let mut layout: Vec<usize> = (0..n).collect();
+                for i in 0..n {
+                    let j = rng.gen_range(i..n);
+                    layout.swap(i, j);
+                }
+                let amps: Vec<Complex<f64>> =
+                    (0..1 << n).map(|i| Complex::new(i as f64, -(trial as f64))).collect();
+                let state = FastState { amps, num_qubits: n, layout: layout.clone(), live: n };
+                let mut passes = 0;
+                let mut probe = state.clone();
+                while let Some(pairs) = probe.undo_pairs() {
+                    passes += 1;
+                    for p in probe.layout.iter_mut() {
+                        if let Some(&(a, b)) = pairs.iter().find(|&&(a, b)| a == *p || b == *p) {
+                            *p = if *p == a { b } else { a };
+                        }
+                    }
+                    assert!(passes <= 2, "layout {layout:?}");
+                }
+                let cfg = EngineConfig { fusion: FusionLimits::default(), threads: 2 };
+                let got = state.into_logical(&cfg);
+                for (logical, a) in got.iter().enumerate() {
+                    let physical: usize = (0..n).map(|l| ((logical >> l) & 1) << layout[l]).sum();
+                    assert_eq!(a.re, physical as f64, "n={n} layout {layout:?}");
                 }
             }
         }
