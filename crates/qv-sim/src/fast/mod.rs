@@ -131,9 +131,9 @@ impl<F: Real> FastState<F> {
         &self.amps[..1 << self.live]
     }
 
-    /// Runs a plan on this state (which must still be the one from
-    /// [`FastState::zero`]). Each pass runs on the prefix its span and the
-    /// passes before it may have filled.
+    /// Runs a plan on this state (whose layout must still be the identity).
+    /// Each pass runs on the prefix of the state that its span and the passes
+    /// before it may have filled; the rest is known to be zero.
     pub fn run_plan(&mut self, plan: &Plan, config: &EngineConfig) {
         let threads = config.thread_count();
         // Plans are built against the identity layout.
