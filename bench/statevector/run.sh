@@ -4,5 +4,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 "$root/bench/make_venv.sh"
-(cd "$root" && cargo build --release --quiet -p qv-cli -p qv-sim --example passes)
+(cd "$root" && cargo build --release --quiet -p qv-cli -p qv-sim --bin qv --example passes)
 exec "$root/bench/.venv/bin/python" "$root/bench/statevector/bench.py" --root "$root" "$@"

@@ -48,6 +48,31 @@ fn run<F: Real>(n: usize, json: bool) {
         let t = time(3, || kernels::apply_dense(&mut amps, n, &qubits, &[], m.data(), threads));
         println!("  dense k={k}: {:7.2} ms  {:5.1}% of bandwidth", t * 1e3, 100.0 * bw / t);
     }
+    // Permutation passes, against the bandwidth for the amplitudes they move,
+    // on distinct amplitudes (passes skip rows whose values do not change).
+    for (i, a) in amps.iter_mut().enumerate() {
+        *a = Complex::new(F::from_f64((i % 1013) as f64 * 1e-5), F::from_f64(1e-6));
+    }
+    let one = C64::new(1.0, 0.0);
+    // (name, targets, controls, source, fraction of the state moved)
+    type Case = (&'static str, Vec<usize>, Vec<usize>, Vec<usize>, f64);
+    let monomials: [Case; 4] = [
+        ("x on q0", vec![0], vec![], vec![1, 0], 1.0),
+        ("cx mid -> mid+1", vec![n / 2 + 1], vec![n / 2], vec![1, 0], 0.5),
+        ("cx q1->q0", vec![0], vec![1], vec![1, 0], 0.5),
+        ("4-cycle k=4", vec![3, 6, 9, 12], vec![], (0..16).map(|i| (i + 1) % 16).collect(), 1.0),
+    ];
+    for (name, qubits, controls, source, moved) in monomials {
+        let phases = vec![one; source.len()];
+        let t = time(5, || {
+            kernels::apply_monomial(&mut amps, n, &qubits, &controls, &source, &phases, threads)
+        });
+        println!(
+            "  monomial {name:16}: {:7.2} ms  {:5.1}% of bandwidth",
+            t * 1e3,
+            100.0 * bw * moved / t
+        );
+    }
     let diag: Vec<C64> = (0..1 << 8).map(|i| C64::from_polar(1.0, i as f64)).collect();
     let qubits: Vec<usize> = (0..8).map(|i| 2 * i + 1).collect();
     let t = time(5, || kernels::apply_diagonal(&mut amps, n, &qubits, &diag, threads));

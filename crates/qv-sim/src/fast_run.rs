@@ -259,7 +259,7 @@ fn exact_distribution<F: Real>(
             .enumerate()
             .fold(0u128, |acc, (k, &q)| acc | ((compaction.bit(&layout, i, q) as u128) << k))
     };
-    for (i, a) in state.physical_amplitudes().iter().enumerate() {
+    for (i, a) in state.live_amplitudes().iter().enumerate() {
         let p = C64::new(a.re.to_f64(), a.im.to_f64()).norm_sqr();
         if p > 0.0 {
             *mass.entry(key_bits(i)).or_insert(0.0) += p;
@@ -302,7 +302,7 @@ fn exact_distribution<F: Real>(
 /// Draws `shots` basis-state indices (physical order) from the state.
 fn draw<F: Real>(state: &FastState<F>, shots: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
     const CHUNK: usize = 1 << 14;
-    let amps = state.physical_amplitudes();
+    let amps = state.live_amplitudes();
     let norm2 = |a: &Complex<F>| {
         let c = C64::new(a.re.to_f64(), a.im.to_f64());
         c.norm_sqr()

@@ -12,6 +12,15 @@
 //! `swap` gates are never applied: they relabel which physical qubit holds a
 //! logical one, and the final layout is undone once at the end (or folded into
 //! sampling).
+//!
+//! [`plan_from_zero`] also activates qubits lazily. A qubit no gate has touched
+//! yet is known to be |0⟩ and has no physical position; a gate on such *fresh*
+//! qubits is restricted to their |0⟩ subspace (a controlled gate with a fresh
+//! control is the identity, a diagonal gate on a fresh qubit a phase), and
+//! only a fresh qubit that the gate can set is activated, at the next physical
+//! position. Active qubits always occupy the lowest positions, so every pass
+//! before the last activation runs over a prefix of the state (see
+//! [`FusedOp::span`]).
 
 use qv_circuit::matrix::extract_bits;
 use qv_circuit::{Matrix, C64};
@@ -80,6 +89,20 @@ impl Default for FusionLimits {
     }
 }
 
+impl FusedOp {
+    /// One more than the highest physical qubit the pass reads (targets and
+    /// controls): a state whose amplitudes are zero from index `2^s` on stays
+    /// so under a pass of span at most `s`, which may then run on the prefix.
+    pub fn span(&self) -> usize {
+        let (qubits, controls) = match self {
+            FusedOp::Dense { qubits, controls, .. }
+            | FusedOp::Monomial { qubits, controls, .. } => (qubits, &controls[..]),
+            FusedOp::Diagonal { qubits, .. } => (qubits, &[][..]),
+        };
+        qubits.iter().chain(controls).map(|&q| q + 1).max().unwrap_or(0)
+    }
+}
+
 /// The plan: passes to run and the final logical → physical qubit layout.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -87,6 +110,9 @@ pub struct Plan {
     pub ops: Vec<FusedOp>,
     /// `layout[logical] = physical` after the last pass.
     pub layout: Vec<usize>,
+    /// Factor for the whole state: the phases of gates that act on fresh
+    /// qubits only as a phase ([`plan_from_zero`]; 1 for [`plan`]).
+    pub phase: C64,
 }
 
 #[derive(Debug)]
@@ -96,18 +122,59 @@ struct Block {
     diagonal: bool,
 }
 
-/// Plans the passes for `gates` on `num_qubits` qubits.
+/// Plans the passes for `gates` on `num_qubits` qubits, for any input state.
 pub fn plan(gates: &[GateOp], num_qubits: usize, limits: FusionLimits) -> Plan {
-    let mut layout: Vec<usize> = (0..num_qubits).collect();
+    plan_with(gates, num_qubits, limits, false)
+}
+
+/// Plans the passes for `gates` applied to `|0…0⟩`, activating qubits lazily
+/// (see the module documentation). Qubits never activated take the free
+/// physical positions, in ascending logical order, in the final layout.
+pub fn plan_from_zero(gates: &[GateOp], num_qubits: usize, limits: FusionLimits) -> Plan {
+    plan_with(gates, num_qubits, limits, true)
+}
+
+fn plan_with(gates: &[GateOp], num_qubits: usize, limits: FusionLimits, from_zero: bool) -> Plan {
+    // `slot[logical]`: physical position, `None` while the qubit is fresh.
+    let mut slot: Vec<Option<usize>> =
+        if from_zero { vec![None; num_qubits] } else { (0..num_qubits).map(Some).collect() };
+    let mut active = if from_zero { 0 } else { num_qubits };
+    let mut phase = C64::new(1.0, 0.0);
     let mut owner: Vec<Option<usize>> = vec![None; num_qubits];
     let mut blocks: Vec<Option<Block>> = Vec::new();
     let mut out = Vec::new();
     for g in gates {
         if is_swap(&g.matrix) {
-            layout.swap(g.qubits[0], g.qubits[1]);
+            // Also right for fresh qubits: the |0⟩ moves, the other state keeps its position.
+            slot.swap(g.qubits[0], g.qubits[1]);
             continue;
         }
-        let phys: Vec<usize> = g.qubits.iter().map(|&q| layout[q]).collect();
+        let restricted;
+        let g = if g.qubits.iter().any(|&q| slot[q].is_none()) {
+            match restrict(g, &slot) {
+                Restricted::Identity => continue,
+                Restricted::Phase(p) => {
+                    phase *= p;
+                    continue;
+                }
+                Restricted::Gate(op) => {
+                    restricted = op;
+                    &restricted
+                }
+            }
+        } else {
+            g
+        };
+        let phys: Vec<usize> = g
+            .qubits
+            .iter()
+            .map(|&q| {
+                *slot[q].get_or_insert_with(|| {
+                    active += 1;
+                    active - 1
+                })
+            })
+            .collect();
         let diagonal = is_diagonal(&g.matrix);
         let mut owners: Vec<usize> = phys.iter().filter_map(|&p| owner[p]).collect();
         owners.sort_unstable();
@@ -192,7 +259,74 @@ pub fn plan(gates: &[GateOp], num_qubits: usize, limits: FusionLimits) -> Plan {
         }
     }
     out.extend(blocks.into_iter().flatten().map(finish));
-    Plan { ops: out, layout }
+    let layout = slot
+        .into_iter()
+        .map(|s| {
+            s.unwrap_or_else(|| {
+                active += 1;
+                active - 1
+            })
+        })
+        .collect();
+    Plan { ops: out, layout, phase }
+}
+
+/// A gate with fresh qubits, restricted to what it does on them as |0⟩.
+enum Restricted {
+    /// The identity: nothing to do.
+    Identity,
+    /// A phase on the whole state.
+    Phase(C64),
+    /// The gate on its active qubits and the fresh qubits it can set (which
+    /// the caller activates).
+    Gate(GateOp),
+}
+
+fn restrict(g: &GateOp, slot: &[Option<usize>]) -> Restricted {
+    let m = &g.matrix;
+    let dim = m.dim();
+    let zero = C64::new(0.0, 0.0);
+    let fresh: usize =
+        g.qubits.iter().enumerate().filter(|(_, &q)| slot[q].is_none()).map(|(j, _)| 1 << j).sum();
+    // Fresh qubits that some input with every fresh qubit at 0 can set.
+    let mut set = 0;
+    for c in (0..dim).filter(|c| c & fresh == 0) {
+        for r in 0..dim {
+            if m.get(r, c) != zero {
+                set |= r & fresh;
+            }
+        }
+    }
+    let mut stay = fresh & !set;
+    // The rest stays |0⟩ only if the gate keeps the subspace where it is 0 (it
+    // also meets inputs where the newly activated qubits are 1); else all are
+    // activated, which is always exact.
+    let closed = (0..dim)
+        .filter(|c| c & stay == 0)
+        .all(|c| (0..dim).all(|r| r & stay == 0 || m.get(r, c) == zero));
+    if !closed {
+        stay = 0;
+    }
+    if stay == 0 {
+        return Restricted::Gate(g.clone());
+    }
+    let keep: Vec<usize> = (0..g.qubits.len()).filter(|j| (stay >> j) & 1 == 0).collect();
+    let sub = 1usize << keep.len();
+    let mut matrix = Matrix::zeros(sub);
+    for r in 0..sub {
+        for c in 0..sub {
+            let row = qv_circuit::matrix::deposit_bits(r, &keep);
+            let col = qv_circuit::matrix::deposit_bits(c, &keep);
+            matrix.set(r, c, m.get(row, col));
+        }
+    }
+    let s = matrix.get(0, 0);
+    let scalar =
+        (0..sub).all(|r| (0..sub).all(|c| matrix.get(r, c) == if r == c { s } else { zero }));
+    if scalar {
+        return if s == C64::new(1.0, 0.0) { Restricted::Identity } else { Restricted::Phase(s) };
+    }
+    Restricted::Gate(GateOp { matrix, qubits: keep.iter().map(|&j| g.qubits[j]).collect() })
 }
 
 fn new_block(blocks: &mut Vec<Option<Block>>) -> usize {

@@ -303,40 +303,97 @@ pub fn apply_dense<F: Real>(
     f(amps, num_qubits, qubits, controls, matrix, threads)
 }
 
+/// One output row of a monomial pass that differs from its input: it is
+/// written from slot `src` of the tile buffer (slots follow the moved rows).
+#[derive(Clone, Copy)]
+struct Move<F> {
+    /// Offset of the row (within a group) it writes, and reads into its own slot.
+    off: usize,
+    /// Slot of the row it copies.
+    src: usize,
+    phase: Complex<F>,
+    trivial: bool,
+}
+
+/// Amplitudes per row and tile: consecutive groups whose base indices are
+/// consecutive are handled together, so each row is a contiguous copy.
+const TILE: usize = 32;
+
+/// Below runs of this many bits (pass qubits among the lowest), tiles are too
+/// short to pay for themselves.
+const MIN_RUN_BITS: usize = 2;
+
 #[inline(always)]
 fn monomial_body<F: Real>(
     ptr: SendPtr<F>,
     groups: &Groups,
-    offsets: &[usize],
-    source: &[usize],
-    phases: &[Complex<F>],
-    trivial: bool,
+    moves: &[Move<F>],
+    run_bits: usize,
     start: usize,
     end: usize,
 ) {
-    let d = offsets.len();
-    let mut buf = [Complex::new(F::zero(), F::zero()); 64];
-    for r in start..end {
+    let zero = Complex::new(F::zero(), F::zero());
+    if run_bits < MIN_RUN_BITS {
+        // Short runs: one group at a time, fewer loop overheads.
+        let mut buf = [zero; 64];
+        for r in start..end {
+            let base = groups.base(r);
+            for (slot, mv) in moves.iter().enumerate() {
+                // SAFETY: base + off < 2^n, and this group is ours alone.
+                buf[slot] = unsafe { *ptr.at(base + mv.off) };
+            }
+            for (slot, mv) in moves.iter().enumerate() {
+                let v = buf[mv.src];
+                let v = if mv.trivial { v } else { v * mv.phase };
+                if v != buf[slot] {
+                    // SAFETY: as above.
+                    unsafe { *ptr.at(base + mv.off) = v };
+                }
+            }
+        }
+        return;
+    }
+    let mut buf = [[zero; TILE]; 64];
+    let mut out = [zero; TILE];
+    let run_mask = (1usize << run_bits) - 1;
+    let mut r = start;
+    while r < end {
+        // Group indices agree with their base below the lowest pass qubit.
+        let len = TILE.min(run_mask + 1 - (r & run_mask)).min(end - r);
         let base = groups.base(r);
-        for j in 0..d {
-            // SAFETY: base + offsets[j] < 2^n, and this group is ours alone.
-            buf[j] = unsafe { *ptr.at(base + offsets[j]) };
+        for (slot, mv) in moves.iter().enumerate() {
+            for t in 0..len {
+                // SAFETY: base + off + t is the base of group r + t plus the row
+                // offset, inside the state, and groups start..end are ours alone.
+                buf[slot][t] = unsafe { *ptr.at(base + mv.off + t) };
+            }
         }
-        for i in 0..d {
-            let v = buf[source[i]];
-            let out = if trivial { v } else { v * phases[i] };
-            // SAFETY: as above.
-            unsafe { *ptr.at(base + offsets[i]) = out };
+        for (slot, mv) in moves.iter().enumerate() {
+            let mut changed = false;
+            for t in 0..len {
+                let v = buf[mv.src][t];
+                out[t] = if mv.trivial { v } else { v * mv.phase };
+                changed |= out[t] != buf[slot][t];
+            }
+            // Rows that keep their values (zeros moving onto zeros in a sparse
+            // state) are not written: no memory traffic, no page faults.
+            if changed {
+                for t in 0..len {
+                    // SAFETY: as above.
+                    unsafe { *ptr.at(base + mv.off + t) = out[t] };
+                }
+            }
         }
+        r += len;
     }
 }
 
 multiversion!(monomial_range, monomial_body, <F: Real;>,
-    (ptr: SendPtr<F>, groups: &Groups, offsets: &[usize], source: &[usize], phases: &[Complex<F>],
-     trivial: bool, start: usize, end: usize));
+    (ptr: SendPtr<F>, groups: &Groups, moves: &[Move<F>], run_bits: usize, start: usize, end: usize));
 
 /// Applies a monomial unitary (output row `r` = `phases[r]` × input row
 /// `source[r]`) on ascending `qubits` (at most 6) where every `controls` bit is 1.
+/// Only rows that change are read and written.
 pub fn apply_monomial<F: Real>(
     amps: &mut [Complex<F>],
     num_qubits: usize,
@@ -347,15 +404,31 @@ pub fn apply_monomial<F: Real>(
     threads: usize,
 ) {
     assert!(qubits.len() <= 6, "monomial pass on more than 6 qubits");
-    let offsets: Vec<usize> =
-        (0..1usize << qubits.len()).map(|j| qv_circuit::matrix::deposit_bits(j, qubits)).collect();
+    let one = C64::new(1.0, 0.0);
+    // Rows that change; the sources of changing rows change too (a row that
+    // feeds another is not a fixed point), so slots cover every read.
+    let moved: Vec<usize> =
+        (0..source.len()).filter(|&i| source[i] != i || phases[i] != one).collect();
+    if moved.is_empty() {
+        return;
+    }
+    let slot =
+        |row: usize| moved.iter().position(|&m| m == row).expect("sources of moved rows move");
+    let moves: Vec<Move<F>> = moved
+        .iter()
+        .map(|&i| Move {
+            off: qv_circuit::matrix::deposit_bits(i, qubits),
+            src: slot(source[i]),
+            phase: F::complex(phases[i]),
+            trivial: phases[i] == one,
+        })
+        .collect();
     let groups = Groups::new(qubits, controls);
-    let trivial = phases.iter().all(|p| *p == C64::new(1.0, 0.0));
-    let phases: Vec<Complex<F>> = phases.iter().map(|&p| F::complex(p)).collect();
+    let run_bits = groups.spread.first().copied().unwrap_or(0);
     let ptr = SendPtr(amps.as_mut_ptr());
     let count = groups.count(amps.len());
     for_ranges(num_qubits, count, threads, |s, e| {
-        monomial_range::<F>(ptr, &groups, &offsets, source, &phases, trivial, s, e)
+        monomial_range::<F>(ptr, &groups, &moves, run_bits, s, e)
     });
 }
 
@@ -435,6 +508,43 @@ pub fn swap_qubits<F: Real>(
             let base = insert_zeros(r, &[lo, hi]);
             // SAFETY: the pair (base|lo-bit, base|hi-bit) belongs to group r only.
             unsafe { std::ptr::swap(ptr.at(base | (1 << lo)), ptr.at(base | (1 << hi))) };
+        }
+    });
+}
+
+/// Exchanges every pair of qubits in `pairs` (disjoint) in one pass: amplitude
+/// `i` trades places with `σ(i)`, `i` with those bits swapped.
+pub fn swap_qubit_pairs<F: Real>(
+    amps: &mut [Complex<F>],
+    num_qubits: usize,
+    pairs: &[(usize, usize)],
+    threads: usize,
+) {
+    // σ moves bits, so σ(hi | lo) = σ(hi) | σ(lo): a table for the low bits and
+    // one evaluation per chunk for the high ones.
+    let sigma = |mut i: usize| {
+        for &(a, b) in pairs {
+            let x = ((i >> a) ^ (i >> b)) & 1;
+            i ^= (x << a) | (x << b);
+        }
+        i
+    };
+    let chunk_bits = num_qubits.min(12);
+    let low: Vec<usize> = (0..1usize << chunk_bits).map(sigma).collect();
+    let ptr = SendPtr(amps.as_mut_ptr());
+    for_ranges(num_qubits, amps.len() >> chunk_bits, threads, |s, e| {
+        for c in s..e {
+            let first = c << chunk_bits;
+            let high = sigma(first);
+            for (t, &lo) in low.iter().enumerate() {
+                let (i, j) = (first | t, high | lo);
+                // Each pair is swapped once, by whoever owns its lower index
+                // (the owner of the higher one skips it).
+                if i < j {
+                    // SAFETY: i, j < 2^n; no other index maps to either.
+                    unsafe { std::ptr::swap(ptr.at(i), ptr.at(j)) };
+                }
+            }
         }
     });
 }
