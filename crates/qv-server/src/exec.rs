@@ -9,7 +9,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use qv_circuit::qasm2::{self, ParseOptions};
 use qv_circuit::Circuit;
@@ -112,7 +113,26 @@ pub fn memory_budget(config: &Config) -> Option<u64> {
     if config.max_job_memory_bytes > 0 {
         Some(config.max_job_memory_bytes)
     } else {
-        qv_sim::available_memory_bytes()
+        available_memory_cached()
+    }
+}
+
+/// How long a reading of the machine's available memory is reused.
+const MEMORY_READING_TTL: Duration = Duration::from_secs(1);
+
+/// [`qv_sim::available_memory_bytes`] read at most once per
+/// [`MEMORY_READING_TTL`]: it reads /proc and cgroup files, which cost more
+/// than validating or running a small job.
+fn available_memory_cached() -> Option<u64> {
+    static READING: Mutex<Option<(Instant, Option<u64>)>> = Mutex::new(None);
+    let mut reading = READING.lock().unwrap_or_else(|e| e.into_inner());
+    match *reading {
+        Some((at, bytes)) if at.elapsed() < MEMORY_READING_TTL => bytes,
+        _ => {
+            let bytes = qv_sim::available_memory_bytes();
+            *reading = Some((Instant::now(), bytes));
+            bytes
+        }
     }
 }
 

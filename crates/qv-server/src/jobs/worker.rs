@@ -19,6 +19,12 @@ use crate::store::{Claimed, Dialect, Finish, Outcome, JOBS_QUEUED_CHANNEL};
 /// another tool).
 const POLL: Duration = Duration::from_millis(500);
 
+/// Most jobs claimed at once (see `dispatch`).
+const MAX_CLAIM: usize = 128;
+
+/// A claim whose jobs all started within this time may grow.
+const FAST_DRAIN: Duration = Duration::from_millis(50);
+
 /// Most job ends committed in one transaction.
 const FINISH_BATCH: usize = 512;
 
@@ -78,7 +84,13 @@ async fn dispatch(
     let workers = jobs.config.worker_count().max(1);
     let slots = Arc::new(Semaphore::new(workers));
     // A few claimed jobs wait locally so a claim serves several executions.
-    let batch = (workers * 4).clamp(4, 64) as i64;
+    // While a full claim drains quickly (short jobs, long queue), the claim
+    // grows, up to MAX_CLAIM: every claim ranks the queue's head for fair
+    // share, which costs the same for 8 jobs as for 128. Slow jobs bring it
+    // back down, so long jobs are not held here while other workers idle.
+    let base = (workers * 4).clamp(4, 64);
+    let mut batch = base;
+    let mut drained_since: Option<(Instant, bool)> = None;
     let lease_ms = lease(&jobs).as_millis() as i64;
     let mut local: VecDeque<Claimed> = VecDeque::new();
     loop {
@@ -86,8 +98,18 @@ async fn dispatch(
             break;
         }
         if local.is_empty() {
-            match jobs.store.claim_jobs(&owner, batch, lease_ms).await {
+            if let Some((at, full)) = drained_since.take() {
+                batch = if full && at.elapsed() < FAST_DRAIN {
+                    (batch * 2).min(MAX_CLAIM.max(base))
+                } else {
+                    (batch / 2).max(base)
+                };
+            }
+            match jobs.store.claim_jobs(&owner, batch as i64, lease_ms).await {
                 Ok((claimed, events)) => {
+                    if !claimed.is_empty() {
+                        drained_since = Some((Instant::now(), claimed.len() == batch));
+                    }
                     jobs.publish(events);
                     if let Ok(mut running) = jobs.running.lock() {
                         for c in &claimed {

@@ -26,6 +26,10 @@ pub const JOBS_QUEUED_CHANNEL: &str = "qv_jobs_queued";
 /// How many queued jobs a claim looks at when ranking users for fair share.
 pub const CLAIM_WINDOW: i64 = 512;
 
+/// Queue positions are counted exactly up to this many; a job further back
+/// reports one more (counting the whole backlog per submission is O(queue)).
+pub const QUEUE_POSITION_CAP: i64 = 1000;
+
 /// A job to insert.
 #[derive(Clone, Debug)]
 pub struct NewJob {
@@ -155,7 +159,7 @@ macro_rules! with_tx {
         match &$store.pool {
             $crate::store::Pool::Sqlite(p) => {
                 #[allow(unused_mut)]
-                let mut $tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let mut $tx = $store.sqlite_write_pool(p).begin_with("BEGIN IMMEDIATE").await?;
                 $body
             }
             $crate::store::Pool::Postgres(p) => {
@@ -337,13 +341,18 @@ impl Store {
                     Inserted::Existing { .. } => None,
                 })
                 .collect();
+            // Only the head of the queue is ranked ([`QUEUE_POSITION_CAP`]
+            // rows, through the queue index), so the cost does not grow with
+            // the backlog; a job further back reports `QUEUE_POSITION_CAP + 1`.
             let mut positions = std::collections::HashMap::with_capacity(new_ids.len());
             for chunk in new_ids.chunks(500) {
                 let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
                 let sql = format!(
                     "SELECT id, pos FROM (SELECT id, ROW_NUMBER() OVER \
-                     (ORDER BY priority DESC, created_at, id) AS pos FROM jobs \
-                     WHERE status = 'QUEUED') q WHERE id IN ({})",
+                     (ORDER BY priority DESC, created_at, id) AS pos FROM \
+                     (SELECT id, priority, created_at FROM jobs WHERE status = 'QUEUED' \
+                     ORDER BY priority DESC, created_at, id LIMIT {QUEUE_POSITION_CAP}) h) q \
+                     WHERE id IN ({})",
                     list.join(", ")
                 );
                 let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
@@ -354,9 +363,8 @@ impl Store {
             }
             for i in &mut out {
                 if let Inserted::Created { id, queue_position } = i {
-                    *queue_position = positions.get(id.as_str()).copied().ok_or_else(|| {
-                        StoreError::Conflict(format!("job {id} is not queued after its insert"))
-                    })?;
+                    *queue_position =
+                        positions.get(id.as_str()).copied().unwrap_or(QUEUE_POSITION_CAP + 1);
                 }
             }
             record_events!(self, tx, &events, now);
@@ -496,13 +504,19 @@ impl Store {
     }
 
     /// 1-based position of a queued job: queued jobs ahead of it in priority
-    /// and age, plus one (fair share can move it earlier).
+    /// and age, plus one (fair share can move it earlier). Exact up to
+    /// [`QUEUE_POSITION_CAP`]; a job with more ahead of it reports
+    /// `QUEUE_POSITION_CAP + 1` (only the head of the queue is read, so the
+    /// cost does not grow with the backlog).
     pub async fn queue_position(&self, job: &JobRow) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT priority, created_at, id FROM jobs \
+             WHERE status = 'QUEUED' ORDER BY priority DESC, created_at, id \
+             LIMIT {QUEUE_POSITION_CAP}) h WHERE priority > $1 OR \
+             (priority = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3)))"
+        );
         let n: i64 = crate::with_pool!(self, p => {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM jobs WHERE status = 'QUEUED' AND (priority > $1 OR \
-                 (priority = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3))))",
-            )
+            sqlx::query_scalar(&sql)
             .bind(job.priority)
             .bind(job.created_at)
             .bind(job.id.clone())
@@ -607,15 +621,18 @@ impl Store {
         owner: &str,
         lease_ms: i64,
     ) -> Result<Vec<(String, JobStatus, i64)>, StoreError> {
-        let rows: Vec<(String, String, i64)> = crate::with_pool!(self, p => {
-            sqlx::query_as(
+        // A transaction only so that SQLite writes go through the writer connection.
+        let rows: Vec<(String, String, i64)> = with_tx!(self, tx => {
+            let rows = sqlx::query_as(
                 "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND \
                  status IN ('RUNNING', 'CANCELLING') RETURNING id, status, fence",
             )
             .bind(now_ms() + lease_ms)
             .bind(owner.to_string())
-            .fetch_all(p)
-            .await?
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            rows
         });
         rows.into_iter().map(|(id, s, f)| Ok((id, parse_status(&s)?, f))).collect()
     }
@@ -707,20 +724,35 @@ impl Store {
                 events.push(event(&f.job_id, &user_id, written, now, message));
                 applied.push(Some(written));
             }
-            for (job_id, user_id, backend, shots, secs) in usage {
-                sqlx::query(
+            // One multi-row statement per 100 records (each statement is a
+            // round trip to the driver's connection thread).
+            for chunk in usage.chunks(100) {
+                let mut sql = String::from(
                     "INSERT INTO usage_records (id, user_id, job_id, backend, shots, \
-                     simulated_seconds, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(crate::model::new_id())
-                .bind(user_id)
-                .bind(job_id)
-                .bind(backend)
-                .bind(shots)
-                .bind(secs)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                     simulated_seconds, at) VALUES ",
+                );
+                for i in 0..chunk.len() {
+                    let b = i * 7;
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7
+                    ));
+                }
+                let mut q = sqlx::query(&sql);
+                for (job_id, user_id, backend, shots, secs) in chunk {
+                    q = q
+                        .bind(crate::model::new_id())
+                        .bind(user_id.clone())
+                        .bind(job_id.clone())
+                        .bind(backend.clone())
+                        .bind(*shots)
+                        .bind(*secs)
+                        .bind(now);
+                }
+                q.execute(&mut *tx).await?;
             }
             if !events.is_empty() {
                 record_events!(self, tx, &events, now);

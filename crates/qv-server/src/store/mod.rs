@@ -75,12 +75,18 @@ pub use with_pool;
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// SQLite: one connection for the write transactions of the job queue,
+    /// so that writers wait their turn in the pool's queue (FIFO, no
+    /// polling) instead of in SQLite's busy handler, which sleeps in steps
+    /// of milliseconds while another connection holds the write lock.
+    sqlite_writer: Option<SqlitePool>,
 }
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH` creates the file; `postgres://...`)
     /// and runs the embedded migrations.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let mut sqlite_writer = None;
         let pool = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -92,9 +98,18 @@ impl Store {
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            // A private in-memory database is per connection: no second pool.
+            if !url.contains(":memory:") && !url.contains("mode=memory") {
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .connect_with(options)
+                    .await?;
+                sqlite_writer = Some(writer);
+            }
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
@@ -108,7 +123,7 @@ impl Store {
             let scheme = url.split(':').next().unwrap_or_default();
             return Err(StoreError::UnsupportedUrl(format!("{scheme}:...")));
         };
-        Ok(Store { pool })
+        Ok(Store { pool, sqlite_writer })
     }
 
     /// The store's dialect.
@@ -117,6 +132,11 @@ impl Store {
             Pool::Sqlite(_) => Dialect::Sqlite,
             Pool::Postgres(_) => Dialect::Postgres,
         }
+    }
+
+    /// The SQLite pool for write transactions (the dedicated writer, else `pool`).
+    pub(crate) fn sqlite_write_pool<'a>(&'a self, pool: &'a SqlitePool) -> &'a SqlitePool {
+        self.sqlite_writer.as_ref().unwrap_or(pool)
     }
 
     /// The PostgreSQL pool, when the store is on PostgreSQL (LISTEN/NOTIFY).
@@ -135,6 +155,9 @@ impl Store {
 
     /// Closes every connection (graceful shutdown).
     pub async fn close(&self) {
+        if let Some(w) = &self.sqlite_writer {
+            w.close().await;
+        }
         with_pool!(self, p => p.close().await)
     }
 }

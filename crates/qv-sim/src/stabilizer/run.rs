@@ -103,7 +103,13 @@ impl Sampler {
             });
         };
         let mut data = vec![0u64; len];
-        if words > 0 {
+        if words > 0 && (threads == 1 || shots <= BATCH_SHOTS) {
+            // Inline: a thread pool costs more than one batch of work.
+            let mut scratch = BatchScratch::default();
+            for (b, chunk) in data.chunks_mut(BATCH_SHOTS * words).enumerate() {
+                self.run_batch(&mut Rng::new(seed, b as u64), &mut scratch, chunk);
+            }
+        } else if words > 0 {
             in_pool(threads, || {
                 data.par_chunks_mut(BATCH_SHOTS * words).enumerate().for_each_init(
                     BatchScratch::default,
@@ -128,24 +134,30 @@ impl Sampler {
     ) -> Tally {
         let words = self.num_clbits().div_ceil(64);
         let count = shots.div_ceil(BATCH_SHOTS);
-        let parts: Vec<Tally> = in_pool(threads, || {
-            (0..count)
-                .into_par_iter()
-                .map_init(
-                    || (BatchScratch::default(), Vec::new()),
-                    |(scratch, rows), b| {
-                        if crate::run::is_cancelled(cancel) {
-                            return Tally::default();
-                        }
-                        let valid = (shots - b * BATCH_SHOTS).min(BATCH_SHOTS);
-                        rows.clear();
-                        rows.resize(valid * words, 0);
-                        self.run_batch(&mut Rng::new(seed, b as u64), scratch, rows);
-                        Tally::of_rows(rows, words, valid, memory)
-                    },
-                )
-                .collect()
-        });
+        let one = |(scratch, rows): &mut (BatchScratch, Vec<u64>), b: usize| {
+            if crate::run::is_cancelled(cancel) {
+                return Tally::default();
+            }
+            let valid = (shots - b * BATCH_SHOTS).min(BATCH_SHOTS);
+            rows.clear();
+            rows.resize(valid * words, 0);
+            self.run_batch(&mut Rng::new(seed, b as u64), scratch, rows);
+            Tally::of_rows(rows, words, valid, memory)
+        };
+        // One thread or one batch: inline, since building a pool (threads
+        // spawned and joined per run) costs more than a small run. Batches
+        // are seeded by index, so the shots are the same either way.
+        let parts: Vec<Tally> = if threads == 1 || count <= 1 {
+            let mut state = (BatchScratch::default(), Vec::new());
+            (0..count).map(|b| one(&mut state, b)).collect()
+        } else {
+            in_pool(threads, || {
+                (0..count)
+                    .into_par_iter()
+                    .map_init(|| (BatchScratch::default(), Vec::new()), one)
+                    .collect()
+            })
+        };
         let empty = Tally { memory: memory.map(|_| Vec::new()), ..Tally::default() };
         parts.into_iter().fold(empty, Tally::merge)
     }
@@ -228,7 +240,12 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
         Tally { memory: config.memory.then(Vec::new), ..Tally::default() }
     };
     check_counts_size(&tally, format.width(), circuit.num_qubits(), config.max_memory_bytes)?;
-    let counts = in_pool(config.threads, || tally.keyed_counts(&format));
+    // Few distinct outcomes (or one thread): format them here, without a pool.
+    let counts = if config.threads == 1 || tally.counts.len() <= 4096 {
+        tally.keyed_counts_sequential(&format)
+    } else {
+        in_pool(config.threads, || tally.keyed_counts(&format))
+    };
     Ok(RunResult {
         counts,
         memory: tally.memory,

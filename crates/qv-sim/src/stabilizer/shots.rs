@@ -150,6 +150,11 @@ impl Tally {
             entries.par_iter().map(|&(k, &v)| (format.format(k), v)).collect();
         keyed.into_iter().collect()
     }
+
+    /// [`Tally::keyed_counts`] on the calling thread.
+    pub fn keyed_counts_sequential(&self, format: &KeyFormat) -> BTreeMap<String, u64> {
+        self.counts.iter().map(|(k, &v)| (format.format(k), v)).collect()
+    }
 }
 
 #[cfg(test)]
