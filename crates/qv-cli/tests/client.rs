@@ -4,102 +4,36 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const BELL: &str = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
+mod support;
+
+use support::{qv_command, slow_circuit, QvProc, BELL};
+
 const PASSWORD: &str = "correct horse battery staple";
 
-/// A circuit that runs for a while on the state-vector backend (so it can be
-/// cancelled while queued or running).
-fn slow_circuit() -> String {
-    let n = 20;
-    let mut s = format!("OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[{n}];\ncreg c[{n}];\n");
-    for layer in 0..60 {
-        for q in 0..n {
-            s.push_str(&format!("rx({}) q[{q}];\n", 0.1 + layer as f64 * 0.01));
-        }
-        for q in 0..n - 1 {
-            s.push_str(&format!("cx q[{q}],q[{}];\n", q + 1));
-        }
-    }
-    s.push_str("measure q -> c;\n");
-    s
-}
-
-/// A `qv serve` child with its log drained.
+/// A `qv serve` process over a fresh data directory.
 struct Server {
-    child: Child,
+    _proc: QvProc,
     base: String,
-    log: Arc<Mutex<Vec<String>>>,
     _data: tempfile::TempDir,
 }
 
 impl Server {
     fn start() -> Server {
         let data = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qv"))
-            .args(["serve", "--port", "0", "--workers", "1", "--data-dir"])
-            .arg(data.path())
-            .env("QV_LOG_FORMAT", "json")
-            .env("QV_LOG_LEVEL", "info,qv_server::http=warn")
-            .env("QV_RATE_LIMIT_PER_S", "100000")
-            .env("QV_RATE_LIMIT_BURST", "100000")
-            .env("QV_AUTH_RATE_LIMIT_PER_MIN", "100000")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("qv serve starts");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let (log, tx) = (log.clone(), tx.clone());
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if let Some(url) = listening_url(&line) {
-                        let _ = tx.send(url);
-                    }
-                    log.lock().unwrap().push(line);
-                }
-            });
-        }
-        let Ok(base) = rx.recv_timeout(Duration::from_secs(60)) else {
-            let _ = child.kill();
-            panic!(
-                "qv serve printed no listening address; log:\n{}",
-                log.lock().unwrap().join("\n")
-            );
-        };
-        Server { child, base, log, _data: data }
+        let mut cmd = qv_command();
+        cmd.args(["serve", "--port", "0", "--workers", "1", "--data-dir"]).arg(data.path());
+        let (proc, base) = QvProc::serve(cmd);
+        Server { _proc: proc, base, _data: data }
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("server log:\n{}", self.log.lock().unwrap().join("\n"));
-        }
-    }
-}
-
-/// The URL of the start-up line `{"message":"listening on http://...","url":...}`.
-fn listening_url(line: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(line).ok()?;
-    v["message"].as_str().filter(|m| m.starts_with("listening"))?;
-    v["url"].as_str().map(str::to_string)
 }
 
 /// A user's workspace: a config home (for the session file) and files.
@@ -329,7 +263,7 @@ fn login_submit_wait_jobs_result_cancel_logout() {
     fails(&home.qv(&["cancel", &waited_id]), 2, "(HTTP 409 ");
 
     // Cancel a queued job (one worker, busy with a slow job).
-    let slow = home.file("slow.qasm", &slow_circuit());
+    let slow = home.file("slow.qasm", &slow_circuit(20, 60));
     let slow = slow.to_str().unwrap();
     let first = ok(&home.qv(&["submit", slow, "--shots", "1", "--backend", "statevector"]));
     let second = ok(&home.qv(&["submit", slow, "--shots", "1", "--backend", "statevector"]));
@@ -520,7 +454,7 @@ fn ctrl_c_while_waiting_leaves_the_job_running() {
     register(&server, "fay");
     let home = Home::new();
     login(&home, &server, "fay");
-    let slow = home.file("slow.qasm", &slow_circuit());
+    let slow = home.file("slow.qasm", &slow_circuit(20, 60));
     let mut child = Command::new(env!("CARGO_BIN_EXE_qv"))
         .args([
             "submit",

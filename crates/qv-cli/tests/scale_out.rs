@@ -5,115 +5,33 @@
 //! finishes every job, each exactly once (the dead worker's leases expire).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const BELL: &str = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
+mod support;
 
-/// A circuit that runs for a second or so in a debug build (layers of
-/// rotations and entanglers on 14 qubits), so a SIGKILL finds it running.
-fn slow_circuit() -> String {
-    let n = 14;
-    let mut s = format!("OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[{n}];\ncreg c[{n}];\n");
-    for layer in 0..12 {
-        for q in 0..n {
-            s.push_str(&format!("rx({}) q[{q}];\n", 0.1 + layer as f64 * 0.01));
-        }
-        for q in 0..n - 1 {
-            s.push_str(&format!("cx q[{q}],q[{}];\n", q + 1));
-        }
-    }
-    s.push_str("measure q -> c;\n");
-    s
-}
+use support::{qv_command, slow_circuit, QvProc, BELL};
 
-/// A `qv` child process (server or worker) with its log collected.
-struct Proc {
+/// Starts `qv ARGS` on `database` with 2-second leases (jobs a killed worker
+/// held come back within seconds) and waits for the log line whose message
+/// starts with `ready`.
+fn start(
     name: &'static str,
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Proc {
-    /// Starts `qv ARGS` on `database` and waits for the log line whose
-    /// message starts with `ready`; returns the process and that line.
-    fn start(
-        name: &'static str,
-        args: &[&str],
-        dir: &Path,
-        database: &str,
-        ready: &str,
-    ) -> (Proc, Value) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qv"))
-            .args(args)
-            .arg("--data-dir")
-            .arg(dir)
-            .args(["--database-url", database])
-            .env("QV_LOG_FORMAT", "json")
-            .env("QV_LOG_LEVEL", "info,qv_server::http=warn")
-            .env("QV_RATE_LIMIT_PER_S", "100000")
-            .env("QV_RATE_LIMIT_BURST", "100000")
-            .env("QV_AUTH_RATE_LIMIT_PER_MIN", "100000")
-            // Short leases: jobs a killed worker held come back within seconds.
-            .env("QV_LEASE_S", "2")
-            .env("QV_SHUTDOWN_GRACE_S", "5")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{name}: qv starts: {e}"));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Drain both streams for the life of the process (a full pipe would
-        // block its logging).
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let (log, tx, ready) = (log.clone(), tx.clone(), ready.to_string());
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                        if v["message"].as_str().is_some_and(|m| m.starts_with(&ready)) {
-                            let _ = tx.send(v);
-                        }
-                    }
-                    log.lock().unwrap().push(line);
-                }
-            });
-        }
-        let proc = Proc { name, child, log };
-        match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(line) => (proc, line),
-            Err(_) => panic!("{name}: no `{ready}` log line; log:\n{}", proc.log()),
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    fn kill9(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        if std::thread::panicking() {
-            eprintln!("--- log of {} ---\n{}", self.name, self.log());
-        }
-    }
+    args: &[&str],
+    dir: &Path,
+    database: &str,
+    ready: &str,
+) -> (QvProc, Value) {
+    let mut cmd = qv_command();
+    cmd.args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--database-url", database])
+        .env("QV_LEASE_S", "2")
+        .env("QV_SHUTDOWN_GRACE_S", "5");
+    QvProc::start(name, cmd, ready)
 }
 
 /// A fresh database on the server of `QV_TEST_DATABASE_URL`, or `None`
@@ -240,7 +158,7 @@ async fn api_server_and_separate_workers_survive_a_killed_worker() {
     let Some(db) = fresh_database(test).await else { return };
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let (_api, listening) = Proc::start(
+    let (_api, listening) = start(
         "qv serve --role api",
         &["serve", "--role", "api", "--port", "0"],
         dir.path(),
@@ -261,7 +179,7 @@ async fn api_server_and_separate_workers_survive_a_killed_worker() {
 
     // A worker process runs it.
     let worker_args = ["worker", "--workers", "2"];
-    let (mut w1, _) = Proc::start("qv worker 1", &worker_args, dir.path(), &db, "worker started");
+    let (mut w1, _) = start("qv worker 1", &worker_args, dir.path(), &db, "worker started");
     let t = Instant::now();
     while client.status(&first).await != "COMPLETED" {
         assert!(
@@ -274,7 +192,7 @@ async fn api_server_and_separate_workers_survive_a_killed_worker() {
 
     eprintln!("{:?}: first worker ran the first job", started.elapsed());
     // A batch: slow jobs first (they occupy the worker), then quick ones.
-    let slow = slow_circuit();
+    let slow = slow_circuit(14, 12);
     let mut ids = vec![first];
     for _ in 0..3 {
         ids.push(client.submit(&slow, 9).await);
@@ -294,7 +212,7 @@ async fn api_server_and_separate_workers_survive_a_killed_worker() {
     assert!(held > 0, "the worker held no job when it died: {at_kill:?}");
     eprintln!("{:?}: killed the worker holding {at_kill:?}", started.elapsed());
 
-    let (w2, _) = Proc::start("qv worker 2", &worker_args, dir.path(), &db, "worker started");
+    let (w2, _) = start("qv worker 2", &worker_args, dir.path(), &db, "worker started");
     eprintln!("{:?}: second worker started", started.elapsed());
     let total = ids.len() as i64;
     let t = Instant::now();

@@ -2,131 +2,48 @@
 //! crash recovery (SIGKILL with jobs queued and running; after a restart on
 //! the same data directory every accepted job completes exactly once).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const BELL: &str = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
+mod support;
 
-/// A circuit that takes a noticeable time on a state-vector backend (many
-/// layers over 15 qubits: about a second in a debug build), so a SIGKILL
-/// finds it running.
-fn slow_circuit() -> String {
-    let n = 15;
-    let mut s = format!("OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[{n}];\ncreg c[{n}];\n");
-    for layer in 0..20 {
-        for q in 0..n {
-            s.push_str(&format!("rx({}) q[{q}];\n", 0.1 + layer as f64 * 0.01));
-        }
-        for q in 0..n - 1 {
-            s.push_str(&format!("cx q[{q}],q[{}];\n", q + 1));
-        }
-    }
-    s.push_str("measure q -> c;\n");
-    s
+use support::{qv_command, slow_circuit, QvProc, BELL};
+
+/// A `qv serve` process and its base URL.
+struct Qv {
+    proc: QvProc,
+    base: String,
 }
 
-/// A `qv serve` child process with its log collected.
-struct Qv {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
+impl std::ops::Deref for Qv {
+    type Target = QvProc;
+    fn deref(&self) -> &QvProc {
+        &self.proc
+    }
+}
+
+impl std::ops::DerefMut for Qv {
+    fn deref_mut(&mut self) -> &mut QvProc {
+        &mut self.proc
+    }
 }
 
 impl Qv {
     fn start(data_dir: &Path) -> Qv {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qv"))
-            .args(["serve", "--port", "0", "--workers", "2", "--data-dir"])
+        let mut cmd = qv_command();
+        cmd.args(["serve", "--port", "0", "--workers", "2", "--data-dir"])
             .arg(data_dir)
-            .env("QV_LOG_FORMAT", "json")
-            .env("QV_LOG_LEVEL", "info,qv_server::http=warn")
-            .env("QV_RATE_LIMIT_PER_S", "100000")
-            .env("QV_RATE_LIMIT_BURST", "100000")
-            .env("QV_AUTH_RATE_LIMIT_PER_MIN", "100000")
             // Short leases: jobs the killed process held come back quickly.
             .env("QV_LEASE_S", "2")
-            .env("QV_SHUTDOWN_GRACE_S", "10")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("qv serve starts");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Drain both streams for the whole life of the process (a full pipe
-        // would block the server's logging).
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let log = log.clone();
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                        if v["message"].as_str().is_some_and(|m| m.starts_with("listening")) {
-                            let _ = tx.send(v["url"].as_str().unwrap_or_default().to_string());
-                        }
-                    }
-                    log.lock().unwrap().push(line);
-                }
-            });
-        }
-        let base = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("no `listening` log line; log:\n{}", log.lock().unwrap().join("\n"));
-            }
-        };
-        assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"), "{base}");
-        Qv { child, base, log }
+            .env("QV_SHUTDOWN_GRACE_S", "10");
+        let (proc, base) = QvProc::serve(cmd);
+        Qv { proc, base }
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    fn kill9(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        let _ = self.child.wait();
-    }
-
-    /// SIGTERM; returns the exit status and how long the shutdown took.
-    fn terminate(&mut self, limit: Duration) -> (std::process::ExitStatus, Duration) {
-        let t = Instant::now();
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill -TERM");
-        assert!(ok.success());
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (status, t.elapsed());
-            }
-            if t.elapsed() > limit {
-                let _ = self.child.kill();
-                panic!("qv serve did not stop within {limit:?} of SIGTERM; log:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Qv {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -236,7 +153,7 @@ async fn sigterm_shuts_down_gracefully_and_running_jobs_survive() {
     let http = reqwest::Client::new();
     let mut qv = Qv::start(dir.path());
     let token = register(&http, &qv, "grace").await;
-    let slow = submit(&http, &qv, &token, &slow_circuit(), 9).await;
+    let slow = submit(&http, &qv, &token, &slow_circuit(15, 20), 9).await;
     // Wait until it runs, then ask the server to stop.
     let t = Instant::now();
     while status(&http, &qv, &token, &slow).await == "QUEUED" {
@@ -269,7 +186,7 @@ async fn sigkill_loses_no_accepted_job_and_runs_none_twice() {
 
     let mut ids = Vec::new();
     // Slow, high-priority jobs first: the workers are busy with them when the process dies.
-    let slow = slow_circuit();
+    let slow = slow_circuit(15, 20);
     for _ in 0..8 {
         ids.push(submit(&http, &qv, &token, &slow, 9).await);
     }
