@@ -375,10 +375,14 @@ pub fn submit(args: &SubmitArgs) -> Result<(), CliError> {
             }
             return out.finish();
         }
+        // The handler is in place before the id is printed, so an interrupt
+        // right after it still leaves the job running and says so.
+        let interrupt = interrupted()
+            .map_err(|e| CliError::Internal(format!("cannot watch for Ctrl-C: {e}")))?;
         eprintln!("submitted job {id}{existing}");
         let job = tokio::select! {
             job = wait::wait_for(&mut api, &id, events) => job?,
-            _ = tokio::signal::ctrl_c() => {
+            () = interrupt => {
                 eprintln!(
                     "\nstopped waiting; job {id} goes on running on the server. `qv result {id}` \
                      shows its result later, `qv cancel {id}` cancels it"
@@ -389,6 +393,25 @@ pub fn submit(args: &SubmitArgs) -> Result<(), CliError> {
         finish_job(&mut api, &job, args.json, &mut out).await?;
         out.finish()
     })
+}
+
+/// Registers a Ctrl-C handler now and returns a future that completes on
+/// Ctrl-C. (`tokio::signal::ctrl_c` registers only when first polled, which
+/// leaves a window in which Ctrl-C still kills the process.)
+fn interrupted() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        Ok(async move {
+            signal.recv().await;
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
 
 /// Prints a final job's result, or fails with why it has none.
