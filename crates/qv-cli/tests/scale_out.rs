@@ -1,5 +1,5 @@
 //! Scale-out with the real binary on PostgreSQL (`QV_TEST_DATABASE_URL`;
-//! skipped with a printed reason when it is unset): `qv serve --role api`
+//! `#[ignore]`d with the reason, run by CI with `--include-ignored`): `qv serve --role api`
 //! runs no jobs, a separate `qv worker` process on the same database runs
 //! them, and after the worker is killed (SIGKILL) mid-batch another worker
 //! finishes every job, each exactly once (the dead worker's leases expire).
@@ -34,15 +34,13 @@ fn start(
     QvProc::start(name, cmd, ready)
 }
 
-/// A fresh database on the server of `QV_TEST_DATABASE_URL`, or `None`
-/// (printing why the test is skipped). Named `qv_test_<unix seconds>_...`
+/// A fresh database on the server of `QV_TEST_DATABASE_URL` (panics when
+/// it is unset: the test is `#[ignore]`d unless asked for). Named `qv_test_<unix seconds>_...`
 /// like crates/qv-server/tests/common's, so either drops the other's once
 /// they are over an hour old (never a database a running test may use).
-async fn fresh_database(test: &str) -> Option<String> {
-    let Ok(base) = std::env::var("QV_TEST_DATABASE_URL") else {
-        eprintln!("skipping {test}: QV_TEST_DATABASE_URL is not set (PostgreSQL is needed)");
-        return None;
-    };
+async fn fresh_database(test: &str) -> String {
+    let base = std::env::var("QV_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| panic!("{test} runs on PostgreSQL: set QV_TEST_DATABASE_URL"));
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     let secs = now.as_secs();
     let name = format!("qv_test_{secs}_scale_{}_{}", std::process::id(), now.subsec_nanos());
@@ -51,7 +49,7 @@ async fn fresh_database(test: &str) -> Option<String> {
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').expect("QV_TEST_DATABASE_URL ends in /DATABASE");
-    Some(format!("{prefix}/{name}"))
+    format!("{prefix}/{name}")
 }
 
 /// Drops the `qv_test_<unix seconds>_...` databases created over an hour
@@ -153,9 +151,10 @@ async fn by_status(pool: &sqlx::PgPool) -> HashMap<String, i64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
 async fn api_server_and_separate_workers_survive_a_killed_worker() {
     let test = "api_server_and_separate_workers_survive_a_killed_worker";
-    let Some(db) = fresh_database(test).await else { return };
+    let db = fresh_database(test).await;
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let (_api, listening) = start(

@@ -9,6 +9,7 @@
 //! make it (the owner, an admin, a key with the scope), so a route that
 //! refused everybody would fail these tests too.
 
+#[macro_use]
 mod common;
 
 use std::collections::HashSet;
@@ -26,26 +27,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 const BELL: &str = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
-
-/// Runs `$flow(db)` on SQLite (`sqlite::$name`) and PostgreSQL (`postgres::$name`).
-macro_rules! on_both {
-    ($($name:ident => $flow:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                super::$flow(super::Db::Sqlite).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(url) = super::postgres_url(stringify!($name)).await {
-                    super::$flow(super::Db::Postgres(url)).await;
-                }
-            })*
-        }
-    };
-}
 
 on_both! {
     job_routes_answer_another_user_as_if_the_job_did_not_exist => flow_job_routes,

@@ -177,8 +177,9 @@ async fn bell_completes_with_every_result_shape() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
 async fn bell_completes_on_postgres() {
-    let Some(url) = postgres_url("bell_completes_on_postgres").await else { return };
+    let url = postgres_url("bell_completes_on_postgres").await;
     let srv = TestServer::start_with(Db::Postgres(url), |_| {}).await;
     bell_and_result_shapes(&srv).await;
     cancel_running_job(&srv).await;
@@ -488,11 +489,9 @@ async fn submit_answers_queued_while_workers_run() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
 async fn submit_answers_queued_while_workers_run_on_postgres() {
-    let Some(url) = postgres_url("submit_answers_queued_while_workers_run_on_postgres").await
-    else {
-        return;
-    };
+    let url = postgres_url("submit_answers_queued_while_workers_run_on_postgres").await;
     let srv = TestServer::start_with(Db::Postgres(url), |c| c.workers = 4).await;
     submit_answers_what_was_inserted(&srv).await;
     srv.stop().await;
@@ -667,8 +666,9 @@ async fn queue_semantics_on_sqlite() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
 async fn queue_semantics_on_postgres() {
-    let Some(url) = postgres_url("queue_semantics_on_postgres").await else { return };
+    let url = postgres_url("queue_semantics_on_postgres").await;
     let dir = tempfile::tempdir().unwrap();
     queue_semantics(&url, dir.path()).await;
 }

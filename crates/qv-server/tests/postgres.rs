@@ -1,5 +1,5 @@
-//! The server on PostgreSQL (`QV_TEST_DATABASE_URL`; each test skips with a
-//! printed reason when it is unset): the full user path, the cross-process
+//! The server on PostgreSQL (`QV_TEST_DATABASE_URL`; each test is
+//! `#[ignore]`d with the reason, and CI runs them with `--include-ignored`): the full user path, the cross-process
 //! event relay (LISTEN/NOTIFY) between two servers on one database, jobs
 //! submitted to an API-only server starting at once on a worker elsewhere
 //! (NOTIFY `qv_jobs_queued`), and many jobs submitted through two servers,
@@ -95,8 +95,9 @@ fn shared_key() -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
 async fn full_user_path_on_postgres() {
-    let Some(url) = postgres_url("full_user_path_on_postgres").await else { return };
+    let url = postgres_url("full_user_path_on_postgres").await;
     let ts = TestServer::start_with(Db::Postgres(url), |_| {}).await;
     let user: Session = ts.register("pguser").await;
     // A fresh login gives a working token too (register already logged in once).
@@ -140,10 +141,9 @@ async fn full_user_path_on_postgres() {
 /// by server 1 authenticates on server 2 (shared server key), and the
 /// relayed stream is still per user.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
 async fn events_of_one_server_reach_websockets_on_another() {
-    let Some(url) = postgres_url("events_of_one_server_reach_websockets_on_another").await else {
-        return;
-    };
+    let url = postgres_url("events_of_one_server_reach_websockets_on_another").await;
     let key = shared_key();
     let k1 = key.clone();
     let s1 = TestServer::start_with(Db::Postgres(url.clone()), |c| {
@@ -203,9 +203,10 @@ async fn wait_completed(ts: &TestServer, token: &str, id: &str) {
 /// next poll (500 ms). The worker's dispatcher goes idle right after it
 /// starts a job, so with polling alone each job below would wait ~450 ms.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
 async fn a_job_submitted_to_an_api_server_starts_at_once_on_a_worker_elsewhere() {
     let test = "a_job_submitted_to_an_api_server_starts_at_once_on_a_worker_elsewhere";
-    let Some(url) = postgres_url(test).await else { return };
+    let url = postgres_url(test).await;
     let key = shared_key();
     let k1 = key.clone();
     let api = TestServer::start_with(Db::Postgres(url.clone()), |c| {
@@ -256,10 +257,9 @@ async fn a_job_submitted_to_an_api_server_starts_at_once_on_a_worker_elsewhere()
 /// COMPLETED event each: no job was claimed twice) and the workers of both
 /// servers took part.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
 async fn jobs_through_two_servers_complete_exactly_once() {
-    let Some(url) = postgres_url("jobs_through_two_servers_complete_exactly_once").await else {
-        return;
-    };
+    let url = postgres_url("jobs_through_two_servers_complete_exactly_once").await;
     let key = shared_key();
     let mut servers = Vec::new();
     for _ in 0..2 {
@@ -376,12 +376,10 @@ async fn jobs_through_two_servers_complete_exactly_once() {
 /// Test databases carry their creation time; creating one drops those over
 /// an hour old and keeps younger ones (another test run may be using them).
 #[tokio::test]
+#[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
 async fn creating_a_test_database_drops_those_over_an_hour_old() {
     let test = "creating_a_test_database_drops_those_over_an_hour_old";
-    let Ok(base) = std::env::var("QV_TEST_DATABASE_URL") else {
-        eprintln!("skipping {test}: QV_TEST_DATABASE_URL is not set");
-        return;
-    };
+    let base = common::postgres_base(test);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let stale = format!("qv_test_{}_{tag}_stale", now.as_secs() - 2 * 3600);
@@ -390,7 +388,7 @@ async fn creating_a_test_database_drops_those_over_an_hour_old() {
     for name in [&stale, &young] {
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create");
     }
-    let fresh = postgres_url(test).await.expect("a fresh database");
+    let fresh = postgres_url(test).await;
     let fresh = fresh.rsplit_once('/').unwrap().1.to_string();
     let exists = |name: String| {
         let admin = admin.clone();

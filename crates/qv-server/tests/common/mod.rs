@@ -32,18 +32,49 @@ pub struct Session {
     pub refresh_token: String,
 }
 
+/// Why PostgreSQL tests are `#[ignore]`d: they need a server. CI sets
+/// `QV_TEST_DATABASE_URL` and runs them with `--include-ignored`.
+pub const NEEDS_POSTGRES: &str = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored";
+
+/// Runs `$flow(db)` on SQLite (`sqlite::$name`) and on PostgreSQL
+/// (`postgres::$name`, ignored unless asked for: see [`NEEDS_POSTGRES`]).
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident => $flow:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$flow(super::Db::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
+            async fn $name() {
+                let url = super::postgres_url(stringify!($name)).await;
+                super::$flow(super::Db::Postgres(url)).await;
+            })*
+        }
+    };
+}
+
+/// The base URL of `QV_TEST_DATABASE_URL`; panics when it is unset (the
+/// test was asked for explicitly, so a silent skip would hide it).
+pub fn postgres_base(test: &str) -> String {
+    std::env::var("QV_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!("{test} runs on PostgreSQL: set QV_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)")
+    })
+}
+
 /// Creates a fresh database on the server of `QV_TEST_DATABASE_URL` and
-/// returns its URL, or `None` (printing why the test is skipped).
+/// returns its URL (panics when it is unset: see [`postgres_base`]).
 ///
 /// Test databases are named `qv_test_<unix seconds>_<random>`, so a later
 /// run can tell their age: creating one first drops those older than an
 /// hour (left by earlier runs, killed ones included), never a database a
 /// running test may still use.
-pub async fn postgres_url(test: &str) -> Option<String> {
-    let Ok(base) = std::env::var("QV_TEST_DATABASE_URL") else {
-        eprintln!("skipping {test} on PostgreSQL: QV_TEST_DATABASE_URL is not set");
-        return None;
-    };
+pub async fn postgres_url(test: &str) -> String {
+    let base = postgres_base(test);
     use sqlx::Executor;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -55,7 +86,7 @@ pub async fn postgres_url(test: &str) -> Option<String> {
     admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').expect("QV_TEST_DATABASE_URL ends in /DATABASE");
-    Some(format!("{prefix}/{name}"))
+    format!("{prefix}/{name}")
 }
 
 /// Prefix of the databases [`postgres_url`] creates (crates/qv-cli/tests
