@@ -166,6 +166,15 @@ pub enum CircuitError {
         /// The limit.
         max: usize,
     },
+    /// A custom gate body that is not well formed; only possible through the
+    /// API (the OpenQASM 2 parser checks bodies as it reads them).
+    #[error("the body of gate `{gate}` {problem}")]
+    InvalidBody {
+        /// The gate whose body it is.
+        gate: String,
+        /// What is wrong, e.g. "calls custom gate #3, which is not defined before it".
+        problem: String,
+    },
     /// A parameter expression could not be evaluated.
     #[error("parameter of gate `{gate}`: {source}")]
     Param {
@@ -456,8 +465,11 @@ impl Circuit {
         self
     }
 
-    /// Expands every custom gate call into table gates, recursively. Errors on
-    /// opaque gates and on parameters that do not evaluate to finite numbers.
+    /// Expands every custom gate call into table gates, through any depth of
+    /// nesting (iteratively: see [`Circuit::check_flatten`]). Errors on opaque
+    /// gates, on parameters that do not evaluate to finite numbers, on bodies
+    /// that are invalid (only possible through the API) and past
+    /// [`MAX_FLATTENED_INSTRUCTIONS`].
     pub fn flatten(&self) -> Result<Circuit, CircuitError> {
         if self.flattened_len() > MAX_FLATTENED_INSTRUCTIONS as u128 {
             return Err(CircuitError::TooLarge { max: MAX_FLATTENED_INSTRUCTIONS });
@@ -476,14 +488,10 @@ impl Circuit {
             match &inst.op {
                 Operation::Gate { gate: GateRef::Custom(i), params } => {
                     let values = self.eval_params(GateRef::Custom(*i), params, &[])?;
-                    let values: Vec<Expr> = values.into_iter().map(Expr::Const).collect();
-                    self.expand_custom(
-                        *i,
-                        &values,
-                        &inst.qubits,
-                        inst.condition,
-                        &mut out.instructions,
-                    )?;
+                    self.expand_custom(*i, values, &inst.qubits, &mut |op, qubits| {
+                        let condition = inst.condition;
+                        out.instructions.push(Instruction { op, qubits, clbits: vec![], condition })
+                    })?;
                 }
                 _ => out.instructions.push(inst.clone()),
             }
@@ -491,6 +499,25 @@ impl Circuit {
             out.positions.resize(out.instructions.len(), pos);
         }
         Ok(out)
+    }
+
+    /// Checks that [`Circuit::flatten`] succeeds without building its result,
+    /// and returns how many instructions it would produce: the same expansion
+    /// and errors, in time linear in that count but memory only proportional
+    /// to the nesting depth of the definitions.
+    pub fn check_flatten(&self) -> Result<usize, CircuitError> {
+        let len = self.flattened_len();
+        if len > MAX_FLATTENED_INSTRUCTIONS as u128 {
+            return Err(CircuitError::TooLarge { max: MAX_FLATTENED_INSTRUCTIONS });
+        }
+        for inst in &self.instructions {
+            if let Operation::Gate { gate: GateRef::Custom(i), params } = &inst.op {
+                let values = self.eval_params(GateRef::Custom(*i), params, &[])?;
+                self.expand_custom(*i, values, &inst.qubits, &mut |_, _| {})?;
+            }
+        }
+        // At most MAX_FLATTENED_INSTRUCTIONS, checked above.
+        Ok(len as usize)
     }
 
     /// Number of instructions [`Circuit::flatten`] would produce (saturating),
@@ -540,45 +567,114 @@ impl Circuit {
             .collect()
     }
 
+    /// Expands one call of custom gate `def_index`, handing each resulting
+    /// table gate or barrier (with circuit qubits) to `emit`. Nested calls
+    /// are frames on a heap stack rather than recursion, so no nesting depth
+    /// can overflow the thread's stack; since a body may only call earlier
+    /// definitions (checked here, as API-built bodies are not validated),
+    /// the stack holds at most one frame per definition.
     fn expand_custom(
         &self,
         def_index: usize,
-        args: &[Expr],
+        values: Vec<f64>,
         qubits: &[usize],
-        condition: Option<Condition>,
-        out: &mut Vec<Instruction>,
+        emit: &mut dyn FnMut(Operation, Vec<usize>),
     ) -> Result<(), CircuitError> {
-        let def =
-            self.gate_definitions.get(def_index).ok_or(CircuitError::NoSuchGate(def_index))?;
-        let body = def.body.as_ref().ok_or_else(|| CircuitError::Opaque(def.name.clone()))?;
-        let bound: Vec<f64> = args.iter().map(|a| a.eval_const().unwrap_or(f64::NAN)).collect();
-        for op in body {
+        let mut stack = vec![self.frame(def_index, values, qubits.to_vec())?];
+        while let Some(top) = stack.last_mut() {
+            let Some(op) = top.body.get(top.next) else {
+                stack.pop();
+                continue;
+            };
+            top.next += 1;
             match op {
                 BodyOp::Gate { gate, params, qubits: local } => {
-                    let mapped: Vec<usize> = local.iter().map(|&l| qubits[l]).collect();
-                    let values = self.eval_params(*gate, params, &bound)?;
-                    let exprs: Vec<Expr> = values.into_iter().map(Expr::Const).collect();
-                    match gate {
+                    let mapped = self.map_body_qubits(top, local)?;
+                    self.check_body_call(top, *gate, params.len(), &mapped)?;
+                    let values = self.eval_params(*gate, params, &top.bound)?;
+                    match *gate {
                         GateRef::Custom(j) => {
-                            self.expand_custom(*j, &exprs, &mapped, condition, out)?
+                            let frame = self.frame(j, values, mapped)?;
+                            stack.push(frame);
                         }
-                        GateRef::Standard(_) => out.push(Instruction {
-                            op: Operation::Gate { gate: *gate, params: exprs },
-                            qubits: mapped,
-                            clbits: vec![],
-                            condition,
-                        }),
+                        GateRef::Standard(_) => {
+                            let params = values.into_iter().map(Expr::Const).collect();
+                            emit(Operation::Gate { gate: *gate, params }, mapped);
+                        }
                     }
                 }
-                BodyOp::Barrier(local) => out.push(Instruction {
-                    op: Operation::Barrier,
-                    qubits: local.iter().map(|&l| qubits[l]).collect(),
-                    clbits: vec![],
-                    condition,
-                }),
+                BodyOp::Barrier(local) => {
+                    emit(Operation::Barrier, self.map_body_qubits(top, local)?)
+                }
             }
         }
         Ok(())
+    }
+
+    /// A frame for expanding custom gate `def` on `qubits` with `bound` parameters.
+    fn frame(
+        &self,
+        def: usize,
+        bound: Vec<f64>,
+        qubits: Vec<usize>,
+    ) -> Result<Frame<'_>, CircuitError> {
+        let d = self.gate_definitions.get(def).ok_or(CircuitError::NoSuchGate(def))?;
+        let body = d.body.as_deref().ok_or_else(|| CircuitError::Opaque(d.name.clone()))?;
+        Ok(Frame { def, body, bound, qubits, next: 0 })
+    }
+
+    /// The circuit qubits of a body statement's argument indices.
+    fn map_body_qubits(
+        &self,
+        frame: &Frame<'_>,
+        local: &[usize],
+    ) -> Result<Vec<usize>, CircuitError> {
+        local
+            .iter()
+            .map(|&l| {
+                frame.qubits.get(l).copied().ok_or_else(|| CircuitError::InvalidBody {
+                    gate: self.gate_definitions[frame.def].name.clone(),
+                    problem: format!(
+                        "uses qubit argument #{l}, but the gate has {}",
+                        frame.qubits.len()
+                    ),
+                })
+            })
+            .collect()
+    }
+
+    /// The checks [`Circuit::push`] makes, for a call inside a body: the
+    /// callee is defined earlier and gets the right numbers of distinct
+    /// qubits and of parameters.
+    fn check_body_call(
+        &self,
+        frame: &Frame<'_>,
+        gate: GateRef,
+        num_params: usize,
+        qubits: &[usize],
+    ) -> Result<(), CircuitError> {
+        if let GateRef::Custom(j) = gate {
+            if j >= frame.def {
+                return Err(CircuitError::InvalidBody {
+                    gate: self.gate_definitions[frame.def].name.clone(),
+                    problem: format!("calls custom gate #{j}, which is not defined before it"),
+                });
+            }
+        }
+        let (nq, np) = self.gate_arity(gate)?;
+        let name = || self.gate_name(gate).to_string();
+        if (nq, np) != (qubits.len(), num_params) {
+            let (what, expected, found) = if nq != qubits.len() {
+                ("qubits", nq, qubits.len())
+            } else {
+                ("parameters", np, num_params)
+            };
+            return Err(CircuitError::Arity { gate: name(), what, expected, found });
+        }
+        match first_duplicate(qubits) {
+            Some(qubit) => Err(CircuitError::DuplicateQubit { gate: name(), qubit }),
+            None => Ok(()),
+        }
     }
 
     /// The register-qualified name of a qubit, e.g. `q[3]`.
@@ -633,6 +729,19 @@ impl Circuit {
         }
         true
     }
+}
+
+/// A custom gate call being expanded by [`Circuit::expand_custom`].
+struct Frame<'c> {
+    /// Index of the definition (its calls must have smaller indices).
+    def: usize,
+    body: &'c [BodyOp],
+    /// Parameter values.
+    bound: Vec<f64>,
+    /// Circuit qubit of each qubit argument.
+    qubits: Vec<usize>,
+    /// Next statement of `body`.
+    next: usize,
 }
 
 /// The first repeated entry (in order of its second appearance), in

@@ -5,6 +5,16 @@
 //! minus and the OpenQASM 2 functions `sin cos tan exp ln sqrt`. Expressions
 //! stay symbolic in the IR so that custom gate bodies can be instantiated and
 //! exported as written; simulators evaluate them with [`Expr::eval`].
+//!
+//! Trees built through the API (operators, [`Expr::substitute`]) have no depth
+//! limit, so no walk over one recurses: evaluation and the other folds use a
+//! post-order fold with heap stacks, iteration uses [`Nodes`], and `Display`,
+//! `Debug`, `Clone`, `PartialEq` and `Drop` are hand-written the same way
+//! (`display` and `tree`). The OpenQASM 2 parser still caps the depth of what
+//! it reads.
+
+mod display;
+mod tree;
 
 use std::fmt;
 use std::ops;
@@ -25,13 +35,14 @@ pub enum BinOp {
 }
 
 impl BinOp {
-    fn symbol(self) -> &'static str {
+    /// The operator applied to two values (also used by the parser's constant folding).
+    pub(crate) fn apply(self, a: f64, b: f64) -> f64 {
         match self {
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Pow => "^",
+            BinOp::Add => a + b,
+            BinOp::Sub => a - b,
+            BinOp::Mul => a * b,
+            BinOp::Div => a / b,
+            BinOp::Pow => a.powf(b),
         }
     }
 
@@ -82,7 +93,8 @@ impl Func {
         Func::ALL.into_iter().find(|f| f.name() == name)
     }
 
-    fn apply(self, x: f64) -> f64 {
+    /// The function applied to a value (also used by the parser's constant folding).
+    pub(crate) fn apply(self, x: f64) -> f64 {
         match self {
             Func::Sin => x.sin(),
             Func::Cos => x.cos(),
@@ -95,7 +107,11 @@ impl Func {
 }
 
 /// A parameter expression.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// `Clone`, `PartialEq`, `Debug` and `Drop` are written by hand (in `tree`)
+/// so that, like every other walk here, they use heap stacks and a tree of
+/// any depth (say one built by a loop of `e = e + x`) cannot overflow the
+/// thread's stack.
 pub enum Expr {
     /// A numeric constant.
     Const(f64),
@@ -169,34 +185,23 @@ impl Expr {
     /// Evaluates with the given gate parameters; errors on unbound parameters
     /// and non-finite results.
     pub fn eval(&self, params: &[f64]) -> Result<f64, ExprError> {
-        let v = self.eval_raw(params)?;
+        let v = self.fold(|node: Node<f64>| {
+            Ok(match node {
+                Node::Const(x) => x,
+                Node::Pi => std::f64::consts::PI,
+                Node::Param(i) => *params
+                    .get(i)
+                    .ok_or(ExprError::UnboundParam { index: i, available: params.len() })?,
+                Node::Neg(a) => -a,
+                Node::Binary(op, a, b) => op.apply(a, b),
+                Node::Call(f, a) => f.apply(a),
+            })
+        })?;
         if v.is_finite() {
             Ok(v)
         } else {
             Err(ExprError::NotFinite { expr: self.to_string() })
         }
-    }
-
-    fn eval_raw(&self, params: &[f64]) -> Result<f64, ExprError> {
-        Ok(match self {
-            Expr::Const(x) => *x,
-            Expr::Pi => std::f64::consts::PI,
-            Expr::Param(i) => *params
-                .get(*i)
-                .ok_or(ExprError::UnboundParam { index: *i, available: params.len() })?,
-            Expr::Neg(a) => -a.eval_raw(params)?,
-            Expr::Binary(op, a, b) => {
-                let (a, b) = (a.eval_raw(params)?, b.eval_raw(params)?);
-                match op {
-                    BinOp::Add => a + b,
-                    BinOp::Sub => a - b,
-                    BinOp::Mul => a * b,
-                    BinOp::Div => a / b,
-                    BinOp::Pow => a.powf(b),
-                }
-            }
-            Expr::Call(f, a) => f.apply(a.eval_raw(params)?),
-        })
     }
 
     /// Evaluates an expression that references no gate parameters.
@@ -206,121 +211,136 @@ impl Expr {
 
     /// True when the expression references no gate parameter.
     pub fn is_const(&self) -> bool {
-        match self {
-            Expr::Const(_) | Expr::Pi => true,
-            Expr::Param(_) => false,
-            Expr::Neg(a) | Expr::Call(_, a) => a.is_const(),
-            Expr::Binary(_, a, b) => a.is_const() && b.is_const(),
-        }
+        !self.nodes().any(|n| matches!(n, Expr::Param(_)))
+    }
+
+    /// Levels of the tree: 1 for a leaf, 1 + the deeper operand's otherwise.
+    pub fn depth(&self) -> usize {
+        self.fold_infallible(|node: Node<usize>| match node {
+            Node::Const(_) | Node::Pi | Node::Param(_) => 1,
+            Node::Neg(a) | Node::Call(_, a) => a + 1,
+            Node::Binary(_, a, b) => a.max(b) + 1,
+        })
+    }
+
+    /// Number of nodes (constants, parameters, operators and calls).
+    pub fn len(&self) -> usize {
+        self.nodes().count()
+    }
+
+    /// Always false: an expression has at least one node (for clippy's `len` rule).
+    pub fn is_empty(&self) -> bool {
+        false
     }
 
     /// Replaces every `Param(i)` with `args[i]` (instantiating a gate body).
     /// Parameters beyond `args` are left as they are.
     pub fn substitute(&self, args: &[Expr]) -> Expr {
-        match self {
-            Expr::Param(i) => args.get(*i).cloned().unwrap_or(Expr::Param(*i)),
-            Expr::Const(_) | Expr::Pi => self.clone(),
-            Expr::Neg(a) => Expr::Neg(Box::new(a.substitute(args))),
-            Expr::Call(f, a) => Expr::Call(*f, Box::new(a.substitute(args))),
-            Expr::Binary(op, a, b) => {
-                Expr::Binary(*op, Box::new(a.substitute(args)), Box::new(b.substitute(args)))
-            }
-        }
+        self.fold_infallible(|node| match node {
+            Node::Param(i) => args.get(i).cloned().unwrap_or(Expr::Param(i)),
+            other => other.build(),
+        })
     }
 
     /// Formats the expression, naming gate parameters with `names`
     /// (`names[i]` for `Param(i)`; `_p{i}` when no name is given).
     pub fn display_with<'a>(&'a self, names: &'a [String]) -> impl fmt::Display + 'a {
-        DisplayExpr { expr: self, names }
+        display::DisplayExpr { expr: self, names }
     }
 
-    fn fmt_prec(&self, f: &mut fmt::Formatter<'_>, names: &[String], parent: u8) -> fmt::Result {
+    /// The operands of a node, left to right; none for leaves.
+    fn operands(&self) -> (Option<&Expr>, Option<&Expr>) {
         match self {
-            Expr::Const(x) => {
-                if parent > 0 && x.is_sign_negative() {
-                    write!(f, "(")?;
-                    write_number(f, *x)?;
-                    write!(f, ")")
-                } else {
-                    write_number(f, *x)
-                }
+            Expr::Const(_) | Expr::Pi | Expr::Param(_) => (None, None),
+            Expr::Neg(a) | Expr::Call(_, a) => (Some(a), None),
+            Expr::Binary(_, a, b) => (Some(a), Some(b)),
+        }
+    }
+
+    /// Every node in pre-order (a node, then its left and right subtrees).
+    pub(crate) fn nodes(&self) -> Nodes<'_> {
+        Nodes { next: Some(self), rest: Vec::new() }
+    }
+
+    /// Post-order fold with the pending nodes and the operands' values on
+    /// heap stacks, so that no tree can overflow the thread's stack. The left
+    /// operand is folded (and its errors returned) before the right.
+    fn fold<T, E>(&self, mut f: impl FnMut(Node<T>) -> Result<T, E>) -> Result<T, E> {
+        let mut todo: Vec<(&Expr, bool)> = vec![(self, false)];
+        let mut values: Vec<T> = Vec::new();
+        while let Some((node, operands_done)) = todo.pop() {
+            let (left, right) = node.operands();
+            if !operands_done && left.is_some() {
+                todo.push((node, true));
+                todo.extend(right.into_iter().chain(left).map(|e| (e, false)));
+                continue;
             }
-            Expr::Pi => write!(f, "pi"),
-            Expr::Param(i) => match names.get(*i) {
-                Some(n) => write!(f, "{n}"),
-                None => write!(f, "_p{i}"),
-            },
-            Expr::Neg(a) => {
-                // Parenthesised inside any operator so `a - -b` never appears.
-                let wrap = parent > 0;
-                if wrap {
-                    write!(f, "(")?;
+            let mut pop = || values.pop().expect("operands are folded before their node");
+            let folded = match node {
+                Expr::Const(x) => Node::Const(*x),
+                Expr::Pi => Node::Pi,
+                Expr::Param(i) => Node::Param(*i),
+                Expr::Neg(_) => Node::Neg(pop()),
+                Expr::Call(func, _) => Node::Call(*func, pop()),
+                Expr::Binary(op, _, _) => {
+                    let b = pop();
+                    Node::Binary(*op, pop(), b)
                 }
-                write!(f, "-")?;
-                a.fmt_prec(f, names, 4)?;
-                if wrap {
-                    write!(f, ")")?;
-                }
-                Ok(())
-            }
-            Expr::Binary(op, a, b) => {
-                let p = op.precedence();
-                let wrap = p < parent;
-                if wrap {
-                    write!(f, "(")?;
-                }
-                // Left operand: same precedence is fine (left associative),
-                // except for `^` which is right associative.
-                let left_parent = if *op == BinOp::Pow { p + 1 } else { p };
-                a.fmt_prec(f, names, left_parent)?;
-                write!(f, " {} ", op.symbol())?;
-                // Right operand of `-` and `/` needs parentheses at equal precedence.
-                let right_parent = match op {
-                    BinOp::Sub | BinOp::Div => p + 1,
-                    BinOp::Pow => p,
-                    _ => p,
-                };
-                b.fmt_prec(f, names, right_parent)?;
-                if wrap {
-                    write!(f, ")")?;
-                }
-                Ok(())
-            }
-            Expr::Call(func, a) => {
-                write!(f, "{}(", func.name())?;
-                a.fmt_prec(f, names, 0)?;
-                write!(f, ")")
-            }
+            };
+            values.push(f(folded)?);
+        }
+        Ok(values.pop().expect("the root is folded last"))
+    }
+
+    fn fold_infallible<T>(&self, mut f: impl FnMut(Node<T>) -> T) -> T {
+        match self.fold::<T, std::convert::Infallible>(|n| Ok(f(n))) {
+            Ok(v) => v,
+            Err(never) => match never {},
         }
     }
 }
 
-/// Writes a float so that it reads back exactly and is a valid OpenQASM real.
-fn write_number(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
-    let s = format!("{x:?}");
-    // `{:?}` gives the shortest round-trip form, e.g. `0.1`, `1.0`, `1e-20`.
-    if let Some((mant, exp)) = s.split_once('e') {
-        let mant = if mant.contains('.') { mant.to_string() } else { format!("{mant}.0") };
-        write!(f, "{mant}e{exp}")
-    } else {
-        write!(f, "{s}")
+/// One node with its operands already folded to `T`.
+enum Node<T> {
+    Const(f64),
+    Pi,
+    Param(usize),
+    Neg(T),
+    Binary(BinOp, T, T),
+    Call(Func, T),
+}
+
+impl Node<Expr> {
+    /// The expression node over already-built operands.
+    fn build(self) -> Expr {
+        match self {
+            Node::Const(x) => Expr::Const(x),
+            Node::Pi => Expr::Pi,
+            Node::Param(i) => Expr::Param(i),
+            Node::Neg(a) => Expr::Neg(Box::new(a)),
+            Node::Binary(op, a, b) => Expr::Binary(op, Box::new(a), Box::new(b)),
+            Node::Call(f, a) => Expr::Call(f, Box::new(a)),
+        }
     }
 }
 
-struct DisplayExpr<'a> {
-    expr: &'a Expr,
-    names: &'a [String],
+/// Pre-order iterator over an expression's nodes (see [`Expr::nodes`]); a
+/// chain of single-operand nodes is walked without allocating.
+pub(crate) struct Nodes<'a> {
+    next: Option<&'a Expr>,
+    /// Right operands still to visit.
+    rest: Vec<&'a Expr>,
 }
 
-impl fmt::Display for DisplayExpr<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.expr.fmt_prec(f, self.names, 0)
-    }
-}
+impl<'a> Iterator for Nodes<'a> {
+    type Item = &'a Expr;
 
-impl fmt::Display for Expr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.fmt_prec(f, &[], 0)
+    fn next(&mut self) -> Option<&'a Expr> {
+        let node = self.next.take().or_else(|| self.rest.pop())?;
+        let (left, right) = node.operands();
+        self.rest.extend(right);
+        self.next = left;
+        Some(node)
     }
 }
 

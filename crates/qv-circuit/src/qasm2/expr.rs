@@ -12,8 +12,9 @@
 //! its value when it is constant, so division by zero and `ln`/`sqrt` outside
 //! their domain are reported at the operator, and a constant expression must
 //! be finite. Parenthesis nesting and the depth of the resulting tree are both
-//! capped: a deep tree would overflow the stack later, in the recursive walks
-//! over it (evaluation, display, drop).
+//! capped, which bounds the work per expression and keeps what the exporter
+//! writes readable back (the walks over trees are iterative, see
+//! [`crate::expr`]).
 
 use std::collections::HashMap;
 
@@ -230,13 +231,7 @@ impl<'s> ExprParser<'_, 's> {
             return Err(self.lx.error(at, "division by zero"));
         }
         let value = match (a.value, b.value) {
-            (Some(x), Some(y)) => Some(match op {
-                BinOp::Add => x + y,
-                BinOp::Sub => x - y,
-                BinOp::Mul => x * y,
-                BinOp::Div => x / y,
-                BinOp::Pow => x.powf(y),
-            }),
+            (Some(x), Some(y)) => Some(op.apply(x, y)),
             _ => None,
         };
         let depth = 1 + a.depth.max(b.depth);
@@ -255,7 +250,7 @@ impl<'s> ExprParser<'_, 's> {
                     .lx
                     .error(at, format!("cannot take sqrt of the negative value {v}")))
             }
-            (_, v) => v.map(|v| apply(func, v)),
+            (_, v) => v.map(|v| func.apply(v)),
         };
         self.node(at, Expr::Call(func, Box::new(arg.expr)), arg.depth + 1, value)
     }
@@ -299,18 +294,6 @@ impl<'s> ExprParser<'_, 's> {
             format!("unknown parameter `{}` in an expression", clip(name))
         };
         Err(self.lx.error(t, message))
-    }
-}
-
-/// The same arithmetic as [`Expr::eval`], so folded values match evaluation.
-fn apply(func: Func, x: f64) -> f64 {
-    match func {
-        Func::Sin => x.sin(),
-        Func::Cos => x.cos(),
-        Func::Tan => x.tan(),
-        Func::Exp => x.exp(),
-        Func::Ln => x.ln(),
-        Func::Sqrt => x.sqrt(),
     }
 }
 

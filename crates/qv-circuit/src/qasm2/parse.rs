@@ -563,7 +563,7 @@ impl Parser<'_> {
             return Err(Self::arity_error(lx, &name_tok, name, nq, args.len()));
         }
         let width = self.broadcast_width(lx, name, &args)?;
-        let nodes: usize = params.iter().map(expr_nodes).sum();
+        let nodes: usize = params.iter().map(Expr::len).sum();
         let expansion = match gate {
             GateRef::Custom(i) => self.expansion.get(i).copied().unwrap_or(0),
             GateRef::Standard(_) => 0,
@@ -749,14 +749,5 @@ impl Parser<'_> {
         })?;
         lx.expect(Sym::RParen)?;
         self.quantum_op(lx, Some(Condition { creg, value }))
-    }
-}
-
-/// Number of nodes in an expression (its cost when cloned per broadcast).
-pub(super) fn expr_nodes(e: &Expr) -> usize {
-    match e {
-        Expr::Const(_) | Expr::Pi | Expr::Param(_) => 1,
-        Expr::Neg(a) | Expr::Call(_, a) => 1 + expr_nodes(a),
-        Expr::Binary(_, a, b) => 1 + expr_nodes(a) + expr_nodes(b),
     }
 }
