@@ -224,13 +224,8 @@ impl Expr {
     }
 
     /// Number of nodes (constants, parameters, operators and calls).
-    pub fn len(&self) -> usize {
+    pub fn node_count(&self) -> usize {
         self.nodes().count()
-    }
-
-    /// Always false: an expression has at least one node (for clippy's `len` rule).
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// Replaces every `Param(i)` with `args[i]` (instantiating a gate body).

@@ -6,6 +6,12 @@
 //! own (unindexed) qubit arguments, calling only gates defined before it, with
 //! parameters referenced by name (`Expr::Param`). The name is bound after the
 //! body, so a gate cannot call itself.
+//!
+//! Each definition records, without expanding anything, how many operations
+//! its full expansion yields (the sum over its body, saturating; charged
+//! against [`ParseOptions::max_operations`](super::ParseOptions) at each call)
+//! and how many levels of definitions it nests (checked against
+//! [`ParseOptions::max_gate_nesting`](super::ParseOptions) at the definition).
 
 use std::collections::{HashMap, HashSet};
 
@@ -88,7 +94,18 @@ impl Parser<'_> {
                 }
             }
         }
-        self.define(name, sig, Some(body));
+        let depth = self.nesting_of(&body);
+        if depth > self.opts.max_gate_nesting {
+            return Err(lx.error(
+                &name_tok,
+                format!(
+                    "gate definition `{}` nests {depth} levels deep, over the limit of {}",
+                    clip(name),
+                    self.opts.max_gate_nesting
+                ),
+            ));
+        }
+        self.define(name, sig, Some(body), depth);
         Ok(())
     }
 
@@ -99,7 +116,7 @@ impl Parser<'_> {
         self.check_new_gate_name(lx, &name_tok, name)?;
         let sig = self.signature(lx, Sym::Semicolon)?;
         lx.expect(Sym::Semicolon)?;
-        self.define(name, sig, None);
+        self.define(name, sig, None, 1);
         Ok(())
     }
 
@@ -117,7 +134,21 @@ impl Parser<'_> {
         }
     }
 
-    fn define(&mut self, name: &str, sig: Signature, body: Option<Vec<BodyOp>>) {
+    /// Levels of definitions a body reaches: 1 if it calls only table gates,
+    /// else one more than the deepest user gate it calls.
+    fn nesting_of(&self, body: &[BodyOp]) -> usize {
+        let deepest = body
+            .iter()
+            .filter_map(|op| match op {
+                BodyOp::Gate { gate: GateRef::Custom(j), .. } => self.nesting.get(*j).copied(),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        deepest.saturating_add(1)
+    }
+
+    fn define(&mut self, name: &str, sig: Signature, body: Option<Vec<BodyOp>>, depth: usize) {
         let expansion = body.as_ref().map_or(1, |ops| {
             ops.iter().fold(0usize, |total, op| {
                 let n = match op {
@@ -130,6 +161,7 @@ impl Parser<'_> {
             })
         });
         self.expansion.push(expansion);
+        self.nesting.push(depth);
         let def =
             GateDefinition { name: name.to_string(), params: sig.params, qubits: sig.qubits, body };
         let index = self.circuit.add_gate_definition(def);

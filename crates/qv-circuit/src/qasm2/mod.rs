@@ -15,8 +15,11 @@
 //!
 //! Every error is a [`Qasm2Error`] naming `file:line:col` and what was expected
 //! and found. The parser never panics and bounds its work: register sizes, the
-//! number of operations produced by broadcasting, expression nesting and
-//! include depth are capped by [`ParseOptions`].
+//! number of operations produced by broadcasting and gate expansion
+//! (computed per definition, never by expanding), expression nesting, gate
+//! definition nesting and include depth are capped by [`ParseOptions`]. No
+//! phase recurses on user input except includes (at most
+//! [`ParseOptions::max_include_depth`] levels).
 //!
 //! [`export`] writes a circuit back as OpenQASM 2.0 such that `parse(export(c))`
 //! reproduces it (see the [`export`] docs for what OpenQASM 2 cannot express).
@@ -53,6 +56,13 @@ pub struct ParseOptions {
     pub max_operations: usize,
     /// Deepest nesting of a parameter expression (default 256).
     pub max_expr_depth: usize,
+    /// Most levels of user gate definitions one definition may nest: a body
+    /// calling only table gates is 1 level, one calling such a gate 2, and so
+    /// on (default 1,000). Expansion itself is iterative; the limit keeps
+    /// definition chains within what tools that recurse per level (drawers,
+    /// other readers of exported text) can take, and is checked at the
+    /// definition, so the error names it.
+    pub max_gate_nesting: usize,
     /// Deepest chain of `include` files (default 16).
     pub max_include_depth: usize,
     /// Whether `include "file";` (other than `qelib1.inc`) reads files,
@@ -68,6 +78,7 @@ impl Default for ParseOptions {
             max_bits: 1 << 20,
             max_operations: 1 << 23,
             max_expr_depth: 256,
+            max_gate_nesting: 1000,
             max_include_depth: 16,
             include_files: false,
         }

@@ -79,6 +79,8 @@ pub(super) struct Parser<'o> {
     /// For each gate definition, how many operations its full expansion
     /// (`Circuit::flatten`) yields, saturating: nesting doubles it per level.
     pub(super) expansion: Vec<usize>,
+    /// For each gate definition, how many levels of definitions it nests.
+    pub(super) nesting: Vec<usize>,
     /// Canonical paths of the files being parsed, outermost first.
     includes: Vec<PathBuf>,
 }
@@ -107,6 +109,7 @@ pub(super) fn parse_program(
         qelib1: false,
         cost: 0,
         expansion: vec![],
+        nesting: vec![],
         includes: vec![],
     };
     p.symbols.insert("U".into(), Symbol::Gate(GateRef::Standard(StandardGate::U), Origin::Builtin));
@@ -563,7 +566,7 @@ impl Parser<'_> {
             return Err(Self::arity_error(lx, &name_tok, name, nq, args.len()));
         }
         let width = self.broadcast_width(lx, name, &args)?;
-        let nodes: usize = params.iter().map(Expr::len).sum();
+        let nodes: usize = params.iter().map(Expr::node_count).sum();
         let expansion = match gate {
             GateRef::Custom(i) => self.expansion.get(i).copied().unwrap_or(0),
             GateRef::Standard(_) => 0,
