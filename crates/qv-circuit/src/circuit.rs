@@ -4,7 +4,12 @@
 //! named registers (every bit belongs to exactly one register, as in OpenQASM
 //! 2), a list of [`GateDefinition`]s for user gates, and the [`Instruction`]s in
 //! program order. Custom gate calls stay unexpanded so a circuit exports as it
-//! was written; [`Circuit::flatten`] expands them to table gates for execution.
+//! was written; [`Circuit::flatten`] expands them to table gates for execution
+//! and [`Circuit::check_flatten`] checks, without building it, that this will
+//! succeed. Expansion keeps nested calls on a heap stack, never recursing, so
+//! definitions nested to any depth cannot overflow the thread's stack; its
+//! size is computed per definition ([`Circuit::flattened_len`]) and bounded
+//! before any work.
 //!
 //! Builder methods (`h`, `cx`, `measure_all`, …) take and return the circuit by
 //! value and panic on out-of-range indices, like slice indexing; fallible input
@@ -488,10 +493,11 @@ impl Circuit {
             match &inst.op {
                 Operation::Gate { gate: GateRef::Custom(i), params } => {
                     let values = self.eval_params(GateRef::Custom(*i), params, &[])?;
-                    self.expand_custom(*i, values, &inst.qubits, &mut |op, qubits| {
-                        let condition = inst.condition;
+                    let condition = inst.condition;
+                    let emit = &mut |op, qubits| {
                         out.instructions.push(Instruction { op, qubits, clbits: vec![], condition })
-                    })?;
+                    };
+                    self.expand_custom(*i, values, &inst.qubits, emit, None)?;
                 }
                 _ => out.instructions.push(inst.clone()),
             }
@@ -502,18 +508,21 @@ impl Circuit {
     }
 
     /// Checks that [`Circuit::flatten`] succeeds without building its result,
-    /// and returns how many instructions it would produce: the same expansion
-    /// and errors, in time linear in that count but memory only proportional
-    /// to the nesting depth of the definitions.
+    /// and returns how many instructions it would produce: the same checks and
+    /// errors, in memory proportional to the nesting depth. Each distinct
+    /// instantiation (definition and parameter values) is expanded once, so
+    /// the time is linear in the definitions' sizes times the number of
+    /// distinct instantiations, at most the flattened length.
     pub fn check_flatten(&self) -> Result<usize, CircuitError> {
         let len = self.flattened_len();
         if len > MAX_FLATTENED_INSTRUCTIONS as u128 {
             return Err(CircuitError::TooLarge { max: MAX_FLATTENED_INSTRUCTIONS });
         }
+        let mut checked = Checked::new();
         for inst in &self.instructions {
             if let Operation::Gate { gate: GateRef::Custom(i), params } = &inst.op {
                 let values = self.eval_params(GateRef::Custom(*i), params, &[])?;
-                self.expand_custom(*i, values, &inst.qubits, &mut |_, _| {})?;
+                self.expand_custom(*i, values, &inst.qubits, &mut |_, _| {}, Some(&mut checked))?;
             }
         }
         // At most MAX_FLATTENED_INSTRUCTIONS, checked above.
@@ -572,18 +581,29 @@ impl Circuit {
     /// are frames on a heap stack rather than recursion, so no nesting depth
     /// can overflow the thread's stack; since a body may only call earlier
     /// definitions (checked here, as API-built bodies are not validated),
-    /// the stack holds at most one frame per definition.
+    /// the stack holds at most one frame per definition. With `checked`,
+    /// instantiations expanded before are skipped (their output is the same
+    /// up to qubits, and their errors do not depend on qubits).
     fn expand_custom(
         &self,
         def_index: usize,
         values: Vec<f64>,
         qubits: &[usize],
         emit: &mut dyn FnMut(Operation, Vec<usize>),
+        mut checked: Option<&mut Checked>,
     ) -> Result<(), CircuitError> {
+        let seen = |checked: &Option<&mut Checked>, def: usize, values: &[f64]| {
+            checked.as_ref().is_some_and(|c| c.contains(&instantiation(def, values)))
+        };
+        if seen(&checked, def_index, &values) {
+            return Ok(());
+        }
         let mut stack = vec![self.frame(def_index, values, qubits.to_vec())?];
         while let Some(top) = stack.last_mut() {
             let Some(op) = top.body.get(top.next) else {
-                stack.pop();
+                if let (Some(done), Some(checked)) = (stack.pop(), checked.as_mut()) {
+                    checked.insert(instantiation(done.def, &done.bound));
+                }
                 continue;
             };
             top.next += 1;
@@ -593,6 +613,7 @@ impl Circuit {
                     self.check_body_call(top, *gate, params.len(), &mapped)?;
                     let values = self.eval_params(*gate, params, &top.bound)?;
                     match *gate {
+                        GateRef::Custom(j) if seen(&checked, j, &values) => {}
                         GateRef::Custom(j) => {
                             let frame = self.frame(j, values, mapped)?;
                             stack.push(frame);
@@ -729,6 +750,14 @@ impl Circuit {
         }
         true
     }
+}
+
+/// Instantiations (definition, parameter values as bits) that
+/// [`Circuit::check_flatten`] has expanded without error.
+type Checked = std::collections::HashSet<(usize, Vec<u64>)>;
+
+fn instantiation(def: usize, values: &[f64]) -> (usize, Vec<u64>) {
+    (def, values.iter().map(|v| v.to_bits()).collect())
 }
 
 /// A custom gate call being expanded by [`Circuit::expand_custom`].

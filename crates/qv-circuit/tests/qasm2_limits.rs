@@ -119,3 +119,31 @@ fn a_doubling_chain_is_refused_by_size_without_being_expanded() {
          broadcasting and gate expansion",
     );
 }
+
+#[test]
+fn check_flatten_finds_what_flatten_would_refuse_without_building_it() {
+    // Parsing accepts `1/t` in a body (t is unknown there); only expansion
+    // with t = 0 finds the division by zero, so servers run `check_flatten`.
+    let src =
+        format!("{HEADER}gate inv(t) a {{ rz(1/t) a; }}\nqreg q[1];\ninv(2) q[0];\ninv(0) q[0];\n");
+    let c = parse(&src, "program").unwrap();
+    let e = c.check_flatten().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "parameter of gate `rz`: expression `1.0 / _p0` does not evaluate to a finite number"
+    );
+    assert_eq!(c.flatten().unwrap_err(), e);
+
+    // g(k) = g(k-1) twice, so g11 is 2^12 gates and g19 2^20: check_flatten
+    // counts them expanding each of the 20 instantiations once; its count
+    // for the g11 call alone is compared with what flatten builds.
+    let mut src = format!("{HEADER}gate g0(t) a, b {{ rz(t) a; cx a, b; }}\n");
+    for k in 1..20 {
+        src.push_str(&format!("gate g{k}(t) a, b {{ g{0}(t) a, b; g{0}(t) b, a; }}\n", k - 1));
+    }
+    src.push_str("qreg q[2];\ng11(0.5) q[0], q[1];\ng19(0.5) q[1], q[0];\n");
+    let c = parse(&src, "program").unwrap();
+    assert_eq!(c.check_flatten(), Ok((1 << 12) + (1 << 20)));
+    let small = parse(&src.replace("g19(0.5) q[1], q[0];\n", ""), "program").unwrap();
+    assert_eq!(small.check_flatten(), Ok(small.flatten().unwrap().instructions().len()));
+}

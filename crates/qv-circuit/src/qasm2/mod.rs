@@ -58,10 +58,10 @@ pub struct ParseOptions {
     pub max_expr_depth: usize,
     /// Most levels of user gate definitions one definition may nest: a body
     /// calling only table gates is 1 level, one calling such a gate 2, and so
-    /// on (default 1,000). Expansion itself is iterative; the limit keeps
-    /// definition chains within what tools that recurse per level (drawers,
-    /// other readers of exported text) can take, and is checked at the
-    /// definition, so the error names it.
+    /// on (default 1,000). Expansion here is iterative; the limit keeps
+    /// definition chains within what other consumers that recurse per level
+    /// (say a tool inlining the exported definitions) can take, and is
+    /// checked at the definition, so the error names it.
     pub max_gate_nesting: usize,
     /// Deepest chain of `include` files (default 16).
     pub max_include_depth: usize,
