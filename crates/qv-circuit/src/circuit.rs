@@ -471,7 +471,7 @@ impl Circuit {
     }
 
     /// Expands every custom gate call into table gates, through any depth of
-    /// nesting (iteratively: see [`Circuit::check_flatten`]). Errors on opaque
+    /// nesting (iteratively, so the thread's stack does not limit it). Errors on opaque
     /// gates, on parameters that do not evaluate to finite numbers, on bodies
     /// that are invalid (only possible through the API) and past
     /// [`MAX_FLATTENED_INSTRUCTIONS`].
@@ -509,10 +509,11 @@ impl Circuit {
 
     /// Checks that [`Circuit::flatten`] succeeds without building its result,
     /// and returns how many instructions it would produce: the same checks and
-    /// errors, in memory proportional to the nesting depth. Each distinct
-    /// instantiation (definition and parameter values) is expanded once, so
-    /// the time is linear in the definitions' sizes times the number of
-    /// distinct instantiations, at most the flattened length.
+    /// errors. Each distinct instantiation (definition and parameter values)
+    /// is expanded once, so repeated calls cost nothing more; the time is at
+    /// most linear in the flattened length (bounded before starting), and
+    /// memory is bounded by the nesting depth plus a memo of at most
+    /// 65,536 instantiations.
     pub fn check_flatten(&self) -> Result<usize, CircuitError> {
         let len = self.flattened_len();
         if len > MAX_FLATTENED_INSTRUCTIONS as u128 {
@@ -602,7 +603,11 @@ impl Circuit {
         while let Some(top) = stack.last_mut() {
             let Some(op) = top.body.get(top.next) else {
                 if let (Some(done), Some(checked)) = (stack.pop(), checked.as_mut()) {
-                    checked.insert(instantiation(done.def, &done.bound));
+                    // Capped: instantiations that all differ would otherwise
+                    // fill memory in proportion to the flattened length.
+                    if checked.len() < MAX_CHECKED {
+                        checked.insert(instantiation(done.def, &done.bound));
+                    }
                 }
                 continue;
             };
@@ -755,6 +760,9 @@ impl Circuit {
 /// Instantiations (definition, parameter values as bits) that
 /// [`Circuit::check_flatten`] has expanded without error.
 type Checked = std::collections::HashSet<(usize, Vec<u64>)>;
+
+/// Most instantiations [`Circuit::check_flatten`] remembers.
+const MAX_CHECKED: usize = 1 << 16;
 
 fn instantiation(def: usize, values: &[f64]) -> (usize, Vec<u64>) {
     (def, values.iter().map(|v| v.to_bits()).collect())
