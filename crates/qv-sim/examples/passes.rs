@@ -6,7 +6,7 @@
 
 use num_complex::Complex;
 use qv_circuit::{StandardGate, C64};
-use qv_sim::fast::{kernels, Real};
+use qv_sim::fast::{self, Real};
 use std::time::Instant;
 
 fn time<T>(reps: usize, mut f: impl FnMut() -> T) -> f64 {
@@ -24,10 +24,10 @@ fn run<F: Real>(n: usize, json: bool) {
     let mut amps = vec![Complex::new(F::from_f64(0.5f64.powf(n as f64 / 2.0)), F::zero()); 1 << n];
     let bytes = 2.0 * (F::AMP_BYTES as f64) * (1u64 << n) as f64;
     let threads = rayon::current_num_threads();
-    let bw = time(5, || kernels::scale(&mut amps, C64::from_polar(1.0, 0.1)));
+    let bw = time(5, || fast::scale(&mut amps, C64::from_polar(1.0, 0.1)));
     if json {
         let h = StandardGate::H.matrix(&[]);
-        let t = time(5, || kernels::apply_dense(&mut amps, n, &[n / 2], &[], h.data(), threads));
+        let t = time(5, || fast::apply_dense(&mut amps, n, &[n / 2], &[], h.data(), threads));
         println!(
             "{{\"qubits\": {n}, \"threads\": {threads}, \"bandwidth_gbs\": {}, \"h_pass_gbs\": {}}}",
             bytes / bw / 1e9,
@@ -39,13 +39,13 @@ fn run<F: Real>(n: usize, json: bool) {
     println!("  bandwidth (in-place scale): {:.2} GB/s  ({:.2} ms)", bytes / bw / 1e9, bw * 1e3);
     let h = StandardGate::H.matrix(&[]);
     for q in [0, 1, 5, n / 2, n - 1] {
-        let t = time(5, || kernels::apply_dense(&mut amps, n, &[q], &[], h.data(), threads));
+        let t = time(5, || fast::apply_dense(&mut amps, n, &[q], &[], h.data(), threads));
         println!("  h on q{q:<2}: {:7.2} ms  {:5.1}% of bandwidth", t * 1e3, 100.0 * bw / t);
     }
     for k in 2..=6usize {
         let qubits: Vec<usize> = (0..k).map(|i| 3 + 3 * i).collect();
         let m = qv_circuit::Matrix::identity(1 << k);
-        let t = time(3, || kernels::apply_dense(&mut amps, n, &qubits, &[], m.data(), threads));
+        let t = time(3, || fast::apply_dense(&mut amps, n, &qubits, &[], m.data(), threads));
         println!("  dense k={k}: {:7.2} ms  {:5.1}% of bandwidth", t * 1e3, 100.0 * bw / t);
     }
     // Permutation passes, against the bandwidth for the amplitudes they move,
@@ -65,7 +65,7 @@ fn run<F: Real>(n: usize, json: bool) {
     for (name, qubits, controls, source, moved) in monomials {
         let phases = vec![one; source.len()];
         let t = time(5, || {
-            kernels::apply_monomial(&mut amps, n, &qubits, &controls, &source, &phases, threads)
+            fast::apply_monomial(&mut amps, n, &qubits, &controls, &source, &phases, threads)
         });
         println!(
             "  monomial {name:16}: {:7.2} ms  {:5.1}% of bandwidth",
@@ -75,7 +75,7 @@ fn run<F: Real>(n: usize, json: bool) {
     }
     let diag: Vec<C64> = (0..1 << 8).map(|i| C64::from_polar(1.0, i as f64)).collect();
     let qubits: Vec<usize> = (0..8).map(|i| 2 * i + 1).collect();
-    let t = time(5, || kernels::apply_diagonal(&mut amps, n, &qubits, &diag, threads));
+    let t = time(5, || fast::apply_diagonal(&mut amps, n, &qubits, &diag, threads));
     println!("  diagonal k=8: {:7.2} ms  {:5.1}% of bandwidth", t * 1e3, 100.0 * bw / t);
 }
 

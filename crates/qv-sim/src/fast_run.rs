@@ -5,7 +5,8 @@
 //! matched against the running sum of probabilities (O(2^n + shots·log shots),
 //! no probability vector is materialised). Circuits whose state depends on
 //! mid-circuit outcomes (measurement, reset, conditions) go to the reference
-//! simulator's per-shot path, and the result says so.
+//! simulator's per-shot path, and the result says so. Drawing, counting and
+//! per-shot memory look at the run's cancel flag every `CANCEL_EVERY` shots.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -23,7 +24,7 @@ use crate::exact::{Probabilities, ProbabilitiesOver};
 use crate::fast::{self, EngineConfig, FastState, FusionLimits, GateOp, Real};
 use crate::memory::available_memory_bytes;
 use crate::program::{Kind, Program};
-use crate::run::{check_shots, run_reference, RunConfig, RunResult};
+use crate::run::{cancelled_at, check_shots, is_cancelled, run_reference, RunConfig, RunResult};
 
 /// Engine settings from a run configuration.
 pub(crate) fn engine_config(config: &RunConfig) -> EngineConfig {
@@ -171,8 +172,9 @@ fn sample<F: Real>(
     if !program.has_measure {
         return Ok((counts, memory));
     }
+    let cancel = config.cancel.as_deref();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let outcomes = draw(&state, config.shots as usize, &mut rng);
+    let outcomes = draw(&state, config.shots as usize, &mut rng, cancel)?;
     let mut clbits = vec![false; program.num_clbits()];
     let layout = state.layout();
     let mut key_of = |index: usize| {
@@ -183,15 +185,30 @@ fn sample<F: Real>(
         program.circuit.format_clbits(&clbits)
     };
     let mut per_index: HashMap<usize, u64> = HashMap::new();
-    for &i in &outcomes {
+    for (s, &i) in outcomes.iter().enumerate() {
+        if cancelled_at(s, cancel) {
+            return Err(SimError::Cancelled);
+        }
         *per_index.entry(i).or_insert(0) += 1;
     }
-    let keys: HashMap<usize, String> = per_index.keys().map(|&i| (i, key_of(i))).collect();
+    let mut keys: HashMap<usize, String> = HashMap::with_capacity(per_index.len());
+    for (k, &i) in per_index.keys().enumerate() {
+        if cancelled_at(k, cancel) {
+            return Err(SimError::Cancelled);
+        }
+        keys.insert(i, key_of(i));
+    }
     for (i, times) in per_index {
         *counts.entry(keys[&i].clone()).or_insert(0) += times;
     }
     if let Some(memory) = memory.as_mut() {
-        memory.extend(outcomes.iter().map(|i| keys[i].clone()));
+        memory.reserve(outcomes.len());
+        for (s, i) in outcomes.iter().enumerate() {
+            if cancelled_at(s, cancel) {
+                return Err(SimError::Cancelled);
+            }
+            memory.push(keys[i].clone());
+        }
     }
     Ok((counts, memory))
 }
@@ -299,8 +316,14 @@ fn exact_distribution<F: Real>(
     Ok(Probabilities { over, width, values })
 }
 
-/// Draws `shots` basis-state indices (physical order) from the state.
-fn draw<F: Real>(state: &FastState<F>, shots: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+/// Draws `shots` basis-state indices (physical order) from the state;
+/// [`SimError::Cancelled`] once `cancel` is set.
+fn draw<F: Real>(
+    state: &FastState<F>,
+    shots: usize,
+    rng: &mut ChaCha8Rng,
+    cancel: Option<&AtomicBool>,
+) -> Result<Vec<usize>, SimError> {
     const CHUNK: usize = 1 << 14;
     let amps = state.live_amplitudes();
     let norm2 = |a: &Complex<F>| {
@@ -315,9 +338,17 @@ fn draw<F: Real>(state: &FastState<F>, shots: usize, rng: &mut ChaCha8Rng) -> Ve
         amps.par_chunks(CHUNK).map(chunk_sum).collect()
     };
     let total: f64 = chunk_sums.iter().sum();
-    let mut uniforms: Vec<(f64, usize)> =
-        (0..shots).map(|s| (rng.gen::<f64>() * total, s)).collect();
+    let mut uniforms: Vec<(f64, usize)> = Vec::with_capacity(shots);
+    for s in 0..shots {
+        if cancelled_at(s, cancel) {
+            return Err(SimError::Cancelled);
+        }
+        uniforms.push((rng.gen::<f64>() * total, s));
+    }
     uniforms.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    if is_cancelled(cancel) {
+        return Err(SimError::Cancelled);
+    }
     let last_nonzero = amps.iter().rposition(|a| norm2(a) > 0.0).unwrap_or(0);
     let mut out = vec![0usize; shots];
     let mut next = 0;
@@ -325,6 +356,10 @@ fn draw<F: Real>(state: &FastState<F>, shots: usize, rng: &mut ChaCha8Rng) -> Ve
     for (c, &sum) in chunk_sums.iter().enumerate() {
         if next == shots {
             break;
+        }
+        // A chunk is 2^14 amplitudes: one look per chunk.
+        if is_cancelled(cancel) {
+            return Err(SimError::Cancelled);
         }
         if uniforms[next].0 >= before + sum {
             before += sum;
@@ -344,7 +379,7 @@ fn draw<F: Real>(state: &FastState<F>, shots: usize, rng: &mut ChaCha8Rng) -> Ve
     for &(_, s) in &uniforms[next..] {
         out[s] = last_nonzero;
     }
-    out
+    Ok(out)
 }
 
 /// The final state in logical order on the fast engine (complex128 output).
@@ -382,5 +417,25 @@ pub fn statevector_with(circuit: &Circuit, config: &RunConfig) -> Result<Vec<C64
             final_state(&program, config)
         }
         _ => crate::exact::statevector(circuit),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drawing_stops_when_cancelled() {
+        let cfg = EngineConfig::default();
+        let h = GateOp { matrix: qv_circuit::StandardGate::H.matrix(&[]), qubits: vec![0] };
+        let state = fast::simulate_gates::<f64>(&[h], 3, 0.0, &cfg).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let set = AtomicBool::new(true);
+        assert_eq!(draw(&state, 5000, &mut rng, Some(&set)), Err(SimError::Cancelled));
+        let clear = AtomicBool::new(false);
+        let got = draw(&state, 5000, &mut rng, Some(&clear)).unwrap();
+        // |+⟩ on qubit 0 of three: only indices 0 and 1.
+        assert!(got.iter().all(|&i| i < 2));
+        assert!(got.contains(&0) && got.contains(&1));
     }
 }

@@ -35,6 +35,7 @@ pub mod observable;
 mod program;
 mod run;
 mod sample;
+pub mod simd;
 pub mod stabilizer;
 mod statevector;
 pub mod trajectories;

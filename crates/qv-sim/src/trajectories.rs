@@ -378,6 +378,7 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
         };
         config.check_cancel()?;
         for (chunk_counts, chunk_memory) in tallies {
+            config.check_cancel()?;
             for (key, c) in chunk_counts {
                 *counts.entry(key).or_insert(0) += c;
             }

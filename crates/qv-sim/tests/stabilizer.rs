@@ -15,6 +15,7 @@ use std::f64::consts::{FRAC_PI_2, PI};
 use std::sync::Arc;
 
 use qv_circuit::{Circuit, StandardGate as G, C64};
+use qv_sim::simd::{self, Isa};
 use qv_sim::stabilizer::{self, Sampler};
 use qv_sim::{
     probabilities, statevector, Channel, NoiseModel, Observable, ReadoutError, RunConfig, SimError,
@@ -415,5 +416,58 @@ fn noisy_frames_and_noisy_per_shot_tableaux_agree() {
         let p = fa as f64 / shots as f64;
         let sd = (2.0 * shots as f64 * p * (1.0 - p)).sqrt();
         assert!((fa as f64 - fb as f64).abs() <= 6.0 * sd + 1.0, "char {ch}: {fa} vs {fb}");
+    }
+}
+
+/// Clifford circuits with mid-circuit measurement, conditioned Paulis and
+/// resets (all on the frame sampler) for [`frame_sampler_under_every_isa`].
+fn frame_circuits() -> Vec<Circuit> {
+    let mut rng = ChaCha8Rng::seed_from_u64(15);
+    (0..10)
+        .map(|case| {
+            let n = 2 + case % 9;
+            let mut c = Circuit::new(n);
+            let m = c.add_creg("m", 1).unwrap();
+            let fin = c.add_creg("c", n).unwrap();
+            let c = random_clifford(c, 4 * n, &mut rng).measure(rng.gen_range(0..n), 0);
+            let c = random_clifford(c, n, &mut rng);
+            let target = rng.gen_range(0..n);
+            let c = if case % 2 == 0 { c.x(target).c_if(m, 1) } else { c.reset(target) };
+            let c = random_clifford(c, 2 * n, &mut rng);
+            let start = c.cregs()[fin].start;
+            (0..n).fold(c, |c, q| c.measure(q, start + q))
+        })
+        .collect()
+}
+
+/// The frame sampler's word loops are compiled per ISA: each one this CPU
+/// supports agrees with the reference simulator's exact distribution, and
+/// all of them draw the very same shots for a seed.
+#[test]
+fn frame_sampler_under_every_isa() {
+    let circuits = frame_circuits();
+    let mut shots_per_isa = Vec::new();
+    for isa in Isa::ALL {
+        if !isa.is_supported() {
+            println!("skipped {isa}: this CPU does not support it");
+            continue;
+        }
+        let shots = simd::with_isa(isa, || {
+            let mut all = Vec::new();
+            for (case, c) in circuits.iter().enumerate() {
+                assert!(Sampler::new(c).unwrap().uses_frames());
+                assert_agrees(c, 3000, 300 + case as u64);
+                // Several batches over two threads: the pool path too.
+                let bits = Sampler::new(c).unwrap().sample(3000, case as u64, 2).unwrap();
+                all.push(bits);
+            }
+            all
+        })
+        .unwrap();
+        shots_per_isa.push((isa, shots));
+    }
+    let (first_isa, first) = &shots_per_isa[0];
+    for (isa, shots) in &shots_per_isa[1..] {
+        assert!(shots == first, "{isa} drew other shots than {first_isa}");
     }
 }

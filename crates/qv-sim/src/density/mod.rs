@@ -180,7 +180,10 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
                 let mut values: Vec<(String, f64)> = dist.into_iter().collect();
                 values.sort_by(|a, b| a.0.cmp(&b.0));
                 let sampler = Sampler::new(values.iter().map(|(_, p)| *p).collect());
-                for _ in 0..config.shots {
+                for s in 0..config.shots {
+                    if crate::run::cancelled_at(s as usize, config.cancel.as_deref()) {
+                        return Err(SimError::Cancelled);
+                    }
                     record(values[sampler.sample(&mut rng)].0.clone());
                 }
             }

@@ -5,14 +5,23 @@
 //! amplitudes are split into real and imaginary arrays and the matrix is
 //! stored transposed, so the inner loop runs over output rows in SIMD lanes.
 //! The body is compiled three times — AVX-512, AVX2+FMA and the portable
-//! baseline — and the widest the CPU supports is picked at run time.
+//! baseline; each pass runs the one [`crate::simd::active`] names (the widest
+//! the CPU supports unless `QV_SIMD` or a test's override says otherwise),
+//! resolved once on the calling thread and handed to the workers.
 //! Work is split over rayon's threads by ranges of group indices; every
 //! amplitude belongs to exactly one group, so threads write disjoint memory.
+//!
+//! The passes index the state through raw pointers, so each safe entry point
+//! first asserts (in release builds too) what that indexing relies on: the
+//! state has `2^num_qubits` amplitudes, the pass's qubits are distinct and
+//! below `num_qubits`, and its tables have the pass's size. The checks cost
+//! O(qubits) per pass, nothing per amplitude.
 
 use num_complex::Complex;
 use rayon::prelude::*;
 
 use super::real::Real;
+use crate::simd::{self, Isa};
 use qv_circuit::C64;
 
 /// States smaller than this many qubits run on the calling thread.
@@ -22,6 +31,7 @@ pub const PARALLEL_THRESHOLD: usize = 14;
 struct SendPtr<F>(*mut Complex<F>);
 // SAFETY: kernels hand each thread a disjoint set of amplitude indices.
 unsafe impl<F> Send for SendPtr<F> {}
+// SAFETY: as for `Send`: shared copies are only written at disjoint indices.
 unsafe impl<F> Sync for SendPtr<F> {}
 
 impl<F> SendPtr<F> {
@@ -68,6 +78,28 @@ pub(super) fn insert_zeros(mut r: usize, targets: &[usize]) -> usize {
         r = ((r >> t) << (t + 1)) | low;
     }
     r
+}
+
+/// Asserts that a state of `len` amplitudes has `num_qubits` qubits. The
+/// kernels' unchecked indexing relies on it, so it holds in release builds too.
+#[track_caller]
+fn check_state(len: usize, num_qubits: usize) {
+    assert!(
+        num_qubits < usize::BITS as usize && len == 1 << num_qubits,
+        "state of {len} amplitudes passed as {num_qubits} qubits (needs 2^{num_qubits})"
+    );
+}
+
+/// Asserts that the qubits of `sets` are below `num_qubits` (< 64 after
+/// [`check_state`]) and all distinct, across sets too. O(number of qubits).
+#[track_caller]
+fn check_qubits(num_qubits: usize, sets: &[&[usize]]) {
+    let mut seen = 0usize;
+    for &q in sets.iter().copied().flatten() {
+        assert!(q < num_qubits, "qubit {q} is out of range for a {num_qubits}-qubit state");
+        assert!(seen & (1 << q) == 0, "qubit {q} appears twice in one pass");
+        seen |= 1 << q;
+    }
 }
 
 /// Runs `body(start, end)` over `0..groups`, split across threads when the state is large.
@@ -150,7 +182,8 @@ fn dense_body<F: Real, const K: usize, const D: usize>(
 
 macro_rules! multiversion {
     ($name:ident, $body:ident, <$($g:ident : $b:path),* ; $(const $c:ident : usize),*>, ($($arg:ident : $ty:ty),*)) => {
-        fn $name<$($g: $b,)* $(const $c: usize,)*>($($arg: $ty),*) {
+        /// Runs the body compiled for `isa`, which the caller has checked the CPU supports.
+        fn $name<$($g: $b,)* $(const $c: usize,)*>(isa: Isa, $($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx2,fma")]
@@ -161,15 +194,17 @@ macro_rules! multiversion {
                 unsafe fn avx2<$($g: $b,)* $(const $c: usize,)*>($($arg: $ty),*) {
                     $body::<$($g,)* $($c,)*>($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU supports the enabled features.
-                    return unsafe { avx512::<$($g,)* $($c,)*>($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU supports the enabled features.
-                    return unsafe { avx2::<$($g,)* $($c,)*>($($arg),*) };
+                match isa {
+                    // SAFETY: `isa` comes from `simd::active`, which only yields
+                    // ISAs the CPU supports.
+                    Isa::Avx512 => return unsafe { avx512::<$($g,)* $($c,)*>($($arg),*) },
+                    // SAFETY: as above.
+                    Isa::Avx2 => return unsafe { avx2::<$($g,)* $($c,)*>($($arg),*) },
+                    Isa::Portable => {}
                 }
             }
+            #[cfg(not(target_arch = "x86_64"))]
+            let _ = isa;
             $body::<$($g,)* $($c,)*>($($arg),*)
         }
     };
@@ -179,6 +214,7 @@ multiversion!(dense_range, dense_body, <F: Real; const K: usize, const D: usize>
     (ptr: SendPtr<F>, groups: &Groups, offsets: &[usize; D], m: &Split<F, D>, start: usize, end: usize));
 
 fn dense_fixed<F: Real, const K: usize, const D: usize>(
+    isa: Isa,
     amps: &mut [Complex<F>],
     num_qubits: usize,
     qubits: &[usize],
@@ -193,38 +229,36 @@ fn dense_fixed<F: Real, const K: usize, const D: usize>(
     let groups = Groups::new(qubits, controls);
     let ptr = SendPtr(amps.as_mut_ptr());
     let count = groups.count(amps.len());
+    let is_f64 = std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>();
     #[cfg(target_arch = "x86_64")]
-    if D >= 4
-        && std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>()
-        && std::arch::is_x86_feature_detected!("avx512f")
-    {
+    if D >= 4 && is_f64 && isa == Isa::Avx512 {
         let packed = super::avx512::PackedMatrix4::<D>::new(matrix);
         let ptr = SendPtr(ptr.0 as *mut Complex<f64>);
         for_ranges(num_qubits, count, threads, |s, e| {
-            // SAFETY: AVX-512F detected; F is f64; groups s..e are this range's alone
-            // and every group index maps inside the state.
+            // SAFETY: `simd::active` yields AVX-512 only where the CPU has it; F is
+            // f64; groups s..e are this range's alone and, by the checks of
+            // `apply_dense`, every group index maps inside the state.
             unsafe { dense_avx512::<D>(ptr, &groups, &offsets, &packed, s, e) }
         });
         return;
     }
+    // AVX-512 implies AVX2+FMA, which also serves 1-qubit passes.
     #[cfg(target_arch = "x86_64")]
-    if D >= 2
-        && std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>()
-        && std::arch::is_x86_feature_detected!("avx2")
-        && std::arch::is_x86_feature_detected!("fma")
-    {
+    if D >= 2 && is_f64 && matches!(isa, Isa::Avx2 | Isa::Avx512) {
         let packed = super::avx2::PackedMatrix::<D>::new(matrix);
         let ptr = SendPtr(ptr.0 as *mut Complex<f64>);
         for_ranges(num_qubits, count, threads, |s, e| {
-            // SAFETY: AVX2/FMA detected; F is f64; groups s..e are this range's alone
-            // and every group index maps inside the state.
+            // SAFETY: the CPU has AVX2/FMA (as above); F is f64; groups s..e are
+            // this range's alone and every group index maps inside the state.
             unsafe { dense_avx2::<D>(ptr, &groups, &offsets, &packed, s, e) }
         });
         return;
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = is_f64;
     let m = Split::<F, D>::new(matrix);
     for_ranges(num_qubits, count, threads, |s, e| {
-        dense_range::<F, K, D>(ptr, &groups, &offsets, &m, s, e)
+        dense_range::<F, K, D>(isa, ptr, &groups, &offsets, &m, s, e)
     });
 }
 
@@ -283,6 +317,10 @@ unsafe fn dense_avx512<const D: usize>(
 
 /// Applies a dense unitary on ascending `qubits` (at most 6) to the
 /// amplitudes whose `controls` bits are all 1 (the identity elsewhere).
+///
+/// # Panics
+/// Unless `amps` has `2^num_qubits` entries, `qubits` and `controls` are
+/// distinct qubits below `num_qubits` and `matrix` is `2^k × 2^k` (row-major).
 pub fn apply_dense<F: Real>(
     amps: &mut [Complex<F>],
     num_qubits: usize,
@@ -291,6 +329,8 @@ pub fn apply_dense<F: Real>(
     matrix: &[C64],
     threads: usize,
 ) {
+    check_state(amps.len(), num_qubits);
+    check_qubits(num_qubits, &[qubits, controls]);
     let f = match qubits.len() {
         1 => dense_fixed::<F, 1, 2>,
         2 => dense_fixed::<F, 2, 4>,
@@ -298,9 +338,16 @@ pub fn apply_dense<F: Real>(
         4 => dense_fixed::<F, 4, 16>,
         5 => dense_fixed::<F, 5, 32>,
         6 => dense_fixed::<F, 6, 64>,
-        k => panic!("dense pass on {k} qubits is wider than the engine supports"),
+        k => panic!("dense pass on {k} qubits: the engine takes 1 to 6"),
     };
-    f(amps, num_qubits, qubits, controls, matrix, threads)
+    let dim = 1usize << qubits.len();
+    assert!(
+        matrix.len() == dim * dim,
+        "dense pass on {} qubits needs a {dim}×{dim} matrix, got {} entries",
+        qubits.len(),
+        matrix.len()
+    );
+    f(simd::active(), amps, num_qubits, qubits, controls, matrix, threads)
 }
 
 /// One output row of a monomial pass that differs from its input: it is
@@ -394,6 +441,11 @@ multiversion!(monomial_range, monomial_body, <F: Real;>,
 /// Applies a monomial unitary (output row `r` = `phases[r]` × input row
 /// `source[r]`) on ascending `qubits` (at most 6) where every `controls` bit is 1.
 /// Only rows that change are read and written.
+///
+/// # Panics
+/// Unless `amps` has `2^num_qubits` entries, `qubits` and `controls` are
+/// distinct qubits below `num_qubits`, and `source` (a permutation of
+/// `0..2^k`) and `phases` have `2^k` entries.
 pub fn apply_monomial<F: Real>(
     amps: &mut [Complex<F>],
     num_qubits: usize,
@@ -404,6 +456,22 @@ pub fn apply_monomial<F: Real>(
     threads: usize,
 ) {
     assert!(qubits.len() <= 6, "monomial pass on more than 6 qubits");
+    check_state(amps.len(), num_qubits);
+    check_qubits(num_qubits, &[qubits, controls]);
+    let dim = 1usize << qubits.len();
+    assert!(
+        source.len() == dim && phases.len() == dim,
+        "monomial pass on {} qubits needs {dim} sources and phases, got {} and {}",
+        qubits.len(),
+        source.len(),
+        phases.len()
+    );
+    // dim <= 64: one bit per row.
+    let seen = source.iter().fold(0u64, |seen, &s| {
+        assert!(s < dim, "monomial source row {s} is out of range 0..{dim}");
+        seen | 1 << s
+    });
+    assert!(seen.count_ones() as usize == dim, "monomial sources {source:?} are not a permutation");
     let one = C64::new(1.0, 0.0);
     // Rows that change; the sources of changing rows change too (a row that
     // feeds another is not a fixed point), so slots cover every read.
@@ -427,8 +495,9 @@ pub fn apply_monomial<F: Real>(
     let run_bits = groups.spread.first().copied().unwrap_or(0);
     let ptr = SendPtr(amps.as_mut_ptr());
     let count = groups.count(amps.len());
+    let isa = simd::active();
     for_ranges(num_qubits, count, threads, |s, e| {
-        monomial_range::<F>(ptr, &groups, &moves, run_bits, s, e)
+        monomial_range::<F>(isa, ptr, &groups, &moves, run_bits, s, e)
     });
 }
 
@@ -464,6 +533,10 @@ multiversion!(diag_range, diag_body, <F: Real;>,
      diag: &[Complex<F>], start: usize, end: usize));
 
 /// Multiplies amplitude `i` by `diag[bits of i at qubits]` (ascending `qubits`).
+///
+/// # Panics
+/// Unless `amps` has `2^num_qubits` entries, `qubits` are distinct qubits
+/// below `num_qubits` and `diag` has `2^k` entries.
 pub fn apply_diagonal<F: Real>(
     amps: &mut [Complex<F>],
     num_qubits: usize,
@@ -471,6 +544,15 @@ pub fn apply_diagonal<F: Real>(
     diag: &[C64],
     threads: usize,
 ) {
+    check_state(amps.len(), num_qubits);
+    check_qubits(num_qubits, &[qubits]);
+    assert!(
+        diag.len() == 1 << qubits.len(),
+        "diagonal pass on {} qubits needs {} entries, got {}",
+        qubits.len(),
+        1usize << qubits.len(),
+        diag.len()
+    );
     let chunk_bits = num_qubits.min(12);
     let lo: Vec<usize> = qubits.iter().copied().filter(|&q| q < chunk_bits).collect();
     let hi: Vec<usize> = qubits.iter().copied().filter(|&q| q >= chunk_bits).collect();
@@ -481,8 +563,9 @@ pub fn apply_diagonal<F: Real>(
     let ptr = SendPtr(amps.as_mut_ptr());
     let chunks = amps.len() >> chunk_bits;
     let shift = lo.len();
+    let isa = simd::active();
     for_ranges(num_qubits, chunks, threads, |s, e| {
-        diag_range::<F>(ptr, chunk_bits, &lo_index, &hi, shift, &diag, s, e)
+        diag_range::<F>(isa, ptr, chunk_bits, &lo_index, &hi, shift, &diag, s, e)
     });
 }
 
@@ -493,6 +576,10 @@ pub fn scale<F: Real>(amps: &mut [Complex<F>], factor: C64) {
 }
 
 /// Exchanges qubits `a` and `b` of the state (a physical relabelling pass).
+///
+/// # Panics
+/// Unless `amps` has `2^num_qubits` entries and `a`, `b` are distinct qubits
+/// below `num_qubits`.
 pub fn swap_qubits<F: Real>(
     amps: &mut [Complex<F>],
     num_qubits: usize,
@@ -500,6 +587,8 @@ pub fn swap_qubits<F: Real>(
     b: usize,
     threads: usize,
 ) {
+    check_state(amps.len(), num_qubits);
+    check_qubits(num_qubits, &[&[a, b]]);
     let (lo, hi) = (a.min(b), a.max(b));
     let ptr = SendPtr(amps.as_mut_ptr());
     let groups = amps.len() >> 2;
@@ -514,12 +603,19 @@ pub fn swap_qubits<F: Real>(
 
 /// Exchanges every pair of qubits in `pairs` (disjoint) in one pass: amplitude
 /// `i` trades places with `σ(i)`, `i` with those bits swapped.
+///
+/// # Panics
+/// Unless `amps` has `2^num_qubits` entries and the pairs' qubits are all
+/// distinct and below `num_qubits`.
 pub fn swap_qubit_pairs<F: Real>(
     amps: &mut [Complex<F>],
     num_qubits: usize,
     pairs: &[(usize, usize)],
     threads: usize,
 ) {
+    check_state(amps.len(), num_qubits);
+    let flat: Vec<usize> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    check_qubits(num_qubits, &[&flat]);
     // σ moves bits, so σ(hi | lo) = σ(hi) | σ(lo): a table for the low bits and
     // one evaluation per chunk for the high ones.
     let sigma = |mut i: usize| {
@@ -547,4 +643,245 @@ pub fn swap_qubit_pairs<F: Real>(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qv_circuit::matrix::{deposit_bits, extract_bits};
+    use rand::{Rng, SeedableRng};
+
+    type Z = Complex<f64>;
+    const Z0: Z = Complex::new(0.0, 0.0);
+
+    // Calls that used to index out of bounds (or alias) now stop first.
+
+    #[test]
+    #[should_panic(expected = "qubit 5 is out of range for a 2-qubit state")]
+    fn swap_with_a_qubit_beyond_the_state_panics() {
+        swap_qubits(&mut [Z0; 4], 2, 0, 5, 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "state of 4 amplitudes passed as 3 qubits")]
+    fn swap_on_a_state_shorter_than_its_qubits_panics() {
+        swap_qubits(&mut [Z0; 4], 3, 0, 2, 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "qubit 1 appears twice in one pass")]
+    fn swap_of_a_qubit_with_itself_panics() {
+        swap_qubits(&mut [Z0; 4], 2, 1, 1, 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "qubit 2 appears twice in one pass")]
+    fn overlapping_swap_pairs_panic() {
+        swap_qubit_pairs(&mut [Z0; 16], 4, &[(0, 2), (2, 3)], 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "qubit 4 is out of range for a 4-qubit state")]
+    fn swap_pairs_beyond_the_state_panic() {
+        swap_qubit_pairs(&mut [Z0; 16], 4, &[(0, 4)], 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "state of 8 amplitudes passed as 64 qubits")]
+    fn a_qubit_count_past_the_word_size_panics() {
+        swap_qubits(&mut [Z0; 8], 64, 0, 1, 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "qubit 3 is out of range for a 3-qubit state")]
+    fn dense_pass_beyond_the_state_panics() {
+        let x = qv_circuit::StandardGate::X.matrix(&[]);
+        apply_dense(&mut [Z0; 8], 3, &[3], &[], x.data(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "qubit 0 appears twice in one pass")]
+    fn dense_pass_controlled_by_its_target_panics() {
+        let x = qv_circuit::StandardGate::X.matrix(&[]);
+        apply_dense(&mut [Z0; 8], 3, &[0], &[0], x.data(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "dense pass on 2 qubits needs a 4×4 matrix, got 4 entries")]
+    fn dense_pass_with_a_short_matrix_panics() {
+        let x = qv_circuit::StandardGate::X.matrix(&[]);
+        apply_dense(&mut [Z0; 8], 3, &[0, 1], &[], x.data(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "dense pass on 7 qubits: the engine takes 1 to 6")]
+    fn dense_pass_on_seven_qubits_panics() {
+        let qubits: Vec<usize> = (0..7).collect();
+        apply_dense(&mut vec![Z0; 128], 7, &qubits, &[], &[], 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "monomial source row 2 is out of range 0..2")]
+    fn monomial_source_out_of_range_panics() {
+        let one = C64::new(1.0, 0.0);
+        apply_monomial(&mut [Z0; 4], 2, &[0], &[], &[2, 0], &[one, one], 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "monomial sources [0, 0] are not a permutation")]
+    fn monomial_sources_that_repeat_panic() {
+        let one = C64::new(1.0, 0.0);
+        apply_monomial(&mut [Z0; 4], 2, &[1], &[], &[0, 0], &[one, one], 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "monomial pass on 1 qubits needs 2 sources and phases, got 2 and 1")]
+    fn monomial_with_missing_phases_panics() {
+        apply_monomial(&mut [Z0; 4], 2, &[1], &[], &[1, 0], &[C64::new(1.0, 0.0)], 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "qubit 9 is out of range for a 2-qubit state")]
+    fn monomial_controlled_beyond_the_state_panics() {
+        let one = C64::new(1.0, 0.0);
+        apply_monomial(&mut [Z0; 4], 2, &[0], &[9], &[1, 0], &[one, one], 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "diagonal pass on 2 qubits needs 4 entries, got 2")]
+    fn diagonal_with_a_short_table_panics() {
+        let one = C64::new(1.0, 0.0);
+        apply_diagonal(&mut [Z0; 8], 3, &[0, 2], &[one, one], 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "qubit 3 is out of range for a 3-qubit state")]
+    fn diagonal_beyond_the_state_panics() {
+        let one = C64::new(1.0, 0.0);
+        apply_diagonal(&mut [Z0; 8], 3, &[3], &[one, one], 1);
+    }
+
+    /// `m` (on `qubits`, where every `controls` bit is 1) applied to `state`
+    /// by the definition, one output amplitude at a time.
+    fn naive(state: &[Z], qubits: &[usize], controls: &[usize], m: &[C64]) -> Vec<Z> {
+        let mask: usize = qubits.iter().map(|q| 1 << q).sum();
+        let cmask: usize = controls.iter().map(|q| 1 << q).sum();
+        let dim = 1 << qubits.len();
+        (0..state.len())
+            .map(|i| {
+                if i & cmask != cmask {
+                    return state[i];
+                }
+                let row = extract_bits(i, qubits);
+                (0..dim)
+                    .map(|j| m[row * dim + j] * state[(i & !mask) | deposit_bits(j, qubits)])
+                    .sum()
+            })
+            .collect()
+    }
+
+    fn random_state(rng: &mut impl Rng, len: usize) -> Vec<Z> {
+        (0..len).map(|_| Z::new(rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0))).collect()
+    }
+
+    fn max_diff<F: Real>(a: &[Complex<F>], b: &[Z]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (Z::new(x.re.to_f64(), x.im.to_f64()) - y).norm())
+            .fold(0.0, f64::max)
+    }
+
+    /// Dense (every width 1–6, hand-written f64 and generic f32 bodies),
+    /// monomial and diagonal passes, and qubit swaps, each against the
+    /// definition, under every ISA this CPU has.
+    #[test]
+    fn every_supported_isa_computes_each_pass_by_its_definition() {
+        for isa in Isa::ALL {
+            if !isa.is_supported() {
+                println!("skipped {isa}: this CPU does not support it");
+                continue;
+            }
+            simd::with_isa(isa, || each_pass_matches_its_definition(isa)).unwrap();
+        }
+    }
+
+    fn each_pass_matches_its_definition(isa: Isa) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        // 15 qubits with 2 threads: the parallel split too.
+        for (n, threads) in [(8, 1), (15, 2)] {
+            let state = random_state(&mut rng, 1 << n);
+            let narrow: Vec<Complex<f32>> =
+                state.iter().map(|a| Complex::new(a.re as f32, a.im as f32)).collect();
+            for k in 1..=6 {
+                let mut all: Vec<usize> = (0..n).collect();
+                for i in 0..n {
+                    all.swap(i, rng.gen_range(i..n));
+                }
+                let mut qubits = all[..k].to_vec();
+                qubits.sort_unstable();
+                let controls = all[k..k + k % 2].to_vec();
+                let dim = 1 << k;
+                let m: Vec<C64> = (0..dim * dim)
+                    .map(|_| C64::new(rng.gen_range(-0.3..0.3), rng.gen_range(-0.3..0.3)))
+                    .collect();
+                let want = naive(&state, &qubits, &controls, &m);
+                let mut got = state.clone();
+                apply_dense(&mut got, n, &qubits, &controls, &m, threads);
+                let d = max_diff(&got, &want);
+                assert!(d < 1e-12, "{isa} f64 dense k={k} n={n}: {d}");
+                let mut got = narrow.clone();
+                apply_dense(&mut got, n, &qubits, &controls, &m, threads);
+                let d = max_diff(&got, &want);
+                assert!(d < 1e-4, "{isa} f32 dense k={k} n={n}: {d}");
+
+                // A monomial pass as its dense matrix.
+                let mut source: Vec<usize> = (0..dim).collect();
+                for i in 0..dim {
+                    source.swap(i, rng.gen_range(i..dim));
+                }
+                let phases: Vec<C64> =
+                    (0..dim).map(|_| C64::from_polar(1.0, rng.gen_range(0.0..6.3))).collect();
+                let mut pm = vec![C64::new(0.0, 0.0); dim * dim];
+                for r in 0..dim {
+                    pm[r * dim + source[r]] = phases[r];
+                }
+                let want = naive(&state, &qubits, &controls, &pm);
+                let mut got = state.clone();
+                apply_monomial(&mut got, n, &qubits, &controls, &source, &phases, threads);
+                let d = max_diff(&got, &want);
+                assert!(d < 1e-12, "{isa} f64 monomial k={k} n={n}: {d}");
+                let mut got = narrow.clone();
+                apply_monomial(&mut got, n, &qubits, &controls, &source, &phases, threads);
+                let d = max_diff(&got, &want);
+                assert!(d < 1e-5, "{isa} f32 monomial k={k} n={n}: {d}");
+
+                // A diagonal pass (no controls) as its dense matrix.
+                let mut dm = vec![C64::new(0.0, 0.0); dim * dim];
+                for r in 0..dim {
+                    dm[r * dim + r] = phases[r];
+                }
+                let want = naive(&state, &qubits, &[], &dm);
+                let mut got = state.clone();
+                apply_diagonal(&mut got, n, &qubits, &phases, threads);
+                let d = max_diff(&got, &want);
+                assert!(d < 1e-12, "{isa} f64 diagonal k={k} n={n}: {d}");
+                let mut got = narrow.clone();
+                apply_diagonal(&mut got, n, &qubits, &phases, threads);
+                let d = max_diff(&got, &want);
+                assert!(d < 1e-5, "{isa} f32 diagonal k={k} n={n}: {d}");
+            }
+            // Swaps move amplitude i to i with the two bits exchanged.
+            let (a, b) = (1, n - 2);
+            let mut got = state.clone();
+            swap_qubits(&mut got, n, a, b, threads);
+            let sw = |i: usize, a: usize, b: usize| {
+                let x = ((i >> a) ^ (i >> b)) & 1;
+                i ^ (x << a) ^ (x << b)
+            };
+            assert!((0..1 << n).all(|i| got[sw(i, a, b)] == state[i]), "{isa} swap n={n}");
+            let mut got = state.clone();
+            swap_qubit_pairs(&mut got, n, &[(0, 3), (5, 2)], threads);
+            assert!((0..1 << n).all(|i| got[sw(sw(i, 0, 3), 5, 2)] == state[i]), "{isa} pairs");
+        }
+    }
 }

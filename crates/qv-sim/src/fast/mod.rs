@@ -1,7 +1,7 @@
 //! The fast state-vector engine: fusion, specialised SIMD kernels, threads.
 //!
 //! [`simulate_gates`] plans the gate list into passes ([`fusion`]) and runs them
-//! with the [`kernels`]. States are `complex128` (`f64`) or `complex64` (`f32`),
+//! with the `kernels` (ISA chosen by [`crate::simd`]). States are `complex128` (`f64`) or `complex64` (`f32`),
 //! updated in place; the only other allocation is the small per-pass matrices.
 //! Qubit swaps are relabellings recorded in [`FastState::layout`], undone once
 //! by [`FastState::into_logical`] or folded into index mapping when sampling.
@@ -14,12 +14,15 @@ mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 pub mod fusion;
-pub mod kernels;
+pub(crate) mod kernels;
 pub mod real;
 
 use num_complex::Complex;
 
 pub use fusion::{FusedOp, FusionLimits, GateOp, Plan};
+/// Single passes, for benchmarks (`examples/passes.rs`); each asserts its
+/// arguments describe a valid pass on the state before touching it.
+pub use kernels::{apply_dense, apply_diagonal, apply_monomial, scale};
 pub use real::Real;
 use std::collections::TryReserveError;
 
@@ -88,8 +91,9 @@ fn zeroed<F: Real>(len: usize) -> Result<Vec<Complex<F>>, TryReserveError> {
             if !ptr.is_null() {
                 advise_huge_pages(ptr.cast(), layout.size());
                 // SAFETY: allocated by the global allocator with the layout of
-                // `len` elements, as Vec expects; all-zero bits are 0 + 0i for the
-                // IEEE floats (f32, f64) `Real` is implemented for.
+                // `len` elements, as Vec expects. All-zero bits are 0 + 0i
+                // because `Real` is sealed (`real::sealed::Sealed`): only f32
+                // and f64, IEEE floats whose all-zero pattern is +0.0, implement it.
                 return Ok(unsafe { Vec::from_raw_parts(ptr, len, len) });
             }
         }
@@ -401,6 +405,57 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Random circuits (fused and not, lazily activated, one and two threads,
+    /// f64 and f32) against the dense product and, at 15 qubits, the
+    /// reference simulator, under every ISA this CPU supports.
+    #[test]
+    fn every_supported_isa_matches_the_reference() {
+        for isa in crate::simd::Isa::ALL {
+            if !isa.is_supported() {
+                println!("skipped {isa}: this CPU does not support it");
+                continue;
+            }
+            crate::simd::with_isa(isa, || circuits_match_the_reference(isa)).unwrap();
+        }
+    }
+
+    fn circuits_match_the_reference(isa: crate::simd::Isa) {
+        let configs = [FusionLimits::OFF, FusionLimits::default()]
+            .into_iter()
+            .flat_map(|fusion| [1, 2].map(|threads| EngineConfig { fusion, threads }));
+        for cfg in configs {
+            for (n, seed) in (1..=6).flat_map(|n| (0..3).map(move |s| (n, s))) {
+                let seed = seed * 13 + n as u64;
+                for gates in [random_gates(n, 40, seed), progressive_gates(n, 30, seed)] {
+                    let expect = dense_reference(&gates, n);
+                    let got =
+                        simulate_gates::<f64>(&gates, n, 0.0, &cfg).unwrap().into_logical(&cfg);
+                    let max =
+                        got.iter().zip(&expect).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+                    assert!(max < 1e-10, "{isa} n={n} seed={seed} {cfg:?}: max diff {max}");
+                    let got =
+                        simulate_gates::<f32>(&gates, n, 0.0, &cfg).unwrap().into_logical(&cfg);
+                    let f = fidelity(&got, &expect);
+                    assert!(f > 1.0 - 1e-5, "{isa} f32 n={n} seed={seed} {cfg:?}: {f}");
+                }
+            }
+            // Past PARALLEL_THRESHOLD: passes split over threads.
+            let n = 15;
+            let gates = random_gates(n, 60, 7);
+            let mut reference = crate::statevector::StateVector::new(n, 0.0).unwrap();
+            for g in &gates {
+                reference.apply(&g.matrix, &g.qubits);
+            }
+            let expect = reference.into_amplitudes();
+            let got = simulate_gates::<f64>(&gates, n, 0.0, &cfg).unwrap().into_logical(&cfg);
+            let max = got.iter().zip(&expect).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+            assert!(max < 1e-10, "{isa} n={n} {cfg:?}: max diff {max}");
+            let got = simulate_gates::<f32>(&gates, n, 0.0, &cfg).unwrap().into_logical(&cfg);
+            let f = fidelity(&got, &expect);
+            assert!(f > 1.0 - 1e-4, "{isa} f32 n={n} {cfg:?}: {f}");
         }
     }
 

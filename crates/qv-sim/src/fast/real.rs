@@ -1,11 +1,29 @@
 //! The floating-point widths the fast engine runs in.
+//!
+//! [`Real`] is sealed: unsafe code relies on its types being IEEE floats (a
+//! zeroed allocation is a zero state), so no other crate may implement it.
 
 use num_complex::Complex;
 use qv_circuit::C64;
 
-/// `f64` (complex128 states) or `f32` (complex64 states).
+pub(crate) mod sealed {
+    /// Implemented only for `f32` and `f64`; keeps [`super::Real`] closed.
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// `f64` (complex128 states) or `f32` (complex64 states). Sealed: no other
+/// type can implement it.
 pub trait Real:
-    num_traits::Float + Send + Sync + std::fmt::Debug + Default + std::iter::Sum + 'static
+    sealed::Sealed
+    + num_traits::Float
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + Default
+    + std::iter::Sum
+    + 'static
 {
     /// Bytes per amplitude.
     const AMP_BYTES: u64;

@@ -15,18 +15,27 @@
 //! Signs do not matter for frames, so each gate reduces to a linear map on
 //! its qubits' `(x, z)` bits; consecutive one-qubit gates are fused into one
 //! of the six such maps, and Pauli gates vanish.
+//!
+//! The word loops are compiled per ISA; the caller passes the one
+//! [`crate::simd::active`] chose. A batch looks at the run's cancel flag
+//! every few thousand ops.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use super::bits::transpose64;
 use super::clifford::Action;
 use super::lower::{Condition, StabKind, StabProgram};
 use super::noise::{NoiseEvent, PauliChannel, Rng};
+use crate::run::is_cancelled;
+use crate::simd::Isa;
 
 /// Words per qubit per batch.
 pub(crate) const BATCH_WORDS: usize = 16;
 /// Shots per batch.
 pub(crate) const BATCH_SHOTS: usize = 64 * BATCH_WORDS;
+/// Frame ops between two looks at the cancel flag within a batch.
+const CANCEL_OPS: usize = 4096;
 
 type Lanes = [u64; BATCH_WORDS];
 const NONE: u32 = u32::MAX;
@@ -241,35 +250,58 @@ impl FrameProgram {
     /// Simulates one batch of `BATCH_SHOTS` shots and writes the first
     /// `out.len() / words_per_shot` of them to `out`, shot-major: shot `s`
     /// occupies words `s * words_per_shot .. (s + 1) * words_per_shot`. The
-    /// word loops are compiled for AVX-512 and AVX2 too, chosen at run time.
-    pub fn run_batch(&self, rng: &mut Rng, scratch: &mut BatchScratch, out: &mut [u64]) {
+    /// word loops are compiled for AVX-512 and AVX2 too; `isa` (from
+    /// [`crate::simd::active`], so supported by the CPU) picks one. Checks
+    /// `cancel` every `CANCEL_OPS` ops and returns `false`, `out` partial,
+    /// when it is set.
+    pub fn run_batch(
+        &self,
+        isa: Isa,
+        rng: &mut Rng,
+        scratch: &mut BatchScratch,
+        out: &mut [u64],
+        cancel: Option<&AtomicBool>,
+    ) -> bool {
         #[cfg(target_arch = "x86_64")]
         {
+            type Args<'a> =
+                (&'a mut Rng, &'a mut BatchScratch, &'a mut [u64], Option<&'a AtomicBool>);
             #[target_feature(enable = "avx512f,avx2")]
-            unsafe fn avx512(p: &FrameProgram, r: &mut Rng, s: &mut BatchScratch, o: &mut [u64]) {
-                p.run_batch_body(r, s, o)
+            unsafe fn avx512(p: &FrameProgram, (r, s, o, c): Args<'_>) -> bool {
+                p.run_batch_body(r, s, o, c)
             }
             #[target_feature(enable = "avx2")]
-            unsafe fn avx2(p: &FrameProgram, r: &mut Rng, s: &mut BatchScratch, o: &mut [u64]) {
-                p.run_batch_body(r, s, o)
+            unsafe fn avx2(p: &FrameProgram, (r, s, o, c): Args<'_>) -> bool {
+                p.run_batch_body(r, s, o, c)
             }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU supports the enabled features.
-                return unsafe { avx512(self, rng, scratch, out) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports the enabled features.
-                return unsafe { avx2(self, rng, scratch, out) };
+            match isa {
+                // SAFETY: `simd::active` only yields ISAs the CPU supports.
+                Isa::Avx512 => return unsafe { avx512(self, (rng, scratch, out, cancel)) },
+                // SAFETY: as above.
+                Isa::Avx2 => return unsafe { avx2(self, (rng, scratch, out, cancel)) },
+                Isa::Portable => {}
             }
         }
-        self.run_batch_body(rng, scratch, out)
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = isa;
+        self.run_batch_body(rng, scratch, out, cancel)
     }
 
     #[inline(always)]
-    fn run_batch_body(&self, rng: &mut Rng, scratch: &mut BatchScratch, out: &mut [u64]) {
+    fn run_batch_body(
+        &self,
+        rng: &mut Rng,
+        scratch: &mut BatchScratch,
+        out: &mut [u64],
+        cancel: Option<&AtomicBool>,
+    ) -> bool {
         scratch.reset(self.num_qubits, self.num_clbits, rng);
         let BatchScratch { frames, clbits, hits } = scratch;
-        for op in &self.ops {
+        for (i, op) in self.ops.iter().enumerate() {
+            // A batch of a long program is seconds of work; stop within it.
+            if i % CANCEL_OPS == CANCEL_OPS - 1 && is_cancelled(cancel) {
+                return false;
+            }
             match *op {
                 FrameOp::H(q) => {
                     let f = &mut frames[q as usize];
@@ -384,6 +416,7 @@ impl FrameProgram {
             }
         }
         shot_major(clbits, self.num_clbits, out);
+        true
     }
 
     /// Lanes where condition `cond` holds.

@@ -10,6 +10,7 @@
 //! expressed as frames; they fall back to simulating each shot on its own
 //! tableau, still in the same batches.
 
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use qv_circuit::Circuit;
@@ -25,7 +26,8 @@ use crate::backend::Backend;
 use crate::error::SimError;
 use crate::memory::available_memory_bytes;
 use crate::noise::NoiseModel;
-use crate::run::{check_shots, RunConfig, RunResult};
+use crate::run::{check_shots, is_cancelled, RunConfig, RunResult};
+use crate::simd::{self, Isa};
 
 /// How shots are produced.
 #[derive(Debug)]
@@ -103,18 +105,19 @@ impl Sampler {
             });
         };
         let mut data = vec![0u64; len];
+        let isa = simd::active();
         if words > 0 && (threads == 1 || shots <= BATCH_SHOTS) {
             // Inline: a thread pool costs more than one batch of work.
             let mut scratch = BatchScratch::default();
             for (b, chunk) in data.chunks_mut(BATCH_SHOTS * words).enumerate() {
-                self.run_batch(&mut Rng::new(seed, b as u64), &mut scratch, chunk);
+                self.run_batch(isa, &mut Rng::new(seed, b as u64), &mut scratch, chunk, None);
             }
         } else if words > 0 {
             in_pool(threads, || {
                 data.par_chunks_mut(BATCH_SHOTS * words).enumerate().for_each_init(
                     BatchScratch::default,
                     |scratch, (b, chunk)| {
-                        self.run_batch(&mut Rng::new(seed, b as u64), scratch, chunk);
+                        self.run_batch(isa, &mut Rng::new(seed, b as u64), scratch, chunk, None);
                     },
                 )
             });
@@ -123,25 +126,29 @@ impl Sampler {
     }
 
     /// Tallies `shots` shots batch by batch (counts, and memory in shot order).
-    /// Batches left when `cancel` turns true are skipped (the tally is then partial).
+    /// Once `cancel` turns true, batches stop (checked per batch and within
+    /// one) and the result is [`SimError::Cancelled`].
     fn tally(
         &self,
         shots: usize,
         seed: u64,
         threads: usize,
         memory: Option<&KeyFormat>,
-        cancel: Option<&std::sync::atomic::AtomicBool>,
-    ) -> Tally {
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Tally, SimError> {
         let words = self.num_clbits().div_ceil(64);
         let count = shots.div_ceil(BATCH_SHOTS);
+        let isa = simd::active();
         let one = |(scratch, rows): &mut (BatchScratch, Vec<u64>), b: usize| {
-            if crate::run::is_cancelled(cancel) {
+            if is_cancelled(cancel) {
                 return Tally::default();
             }
             let valid = (shots - b * BATCH_SHOTS).min(BATCH_SHOTS);
             rows.clear();
             rows.resize(valid * words, 0);
-            self.run_batch(&mut Rng::new(seed, b as u64), scratch, rows);
+            if !self.run_batch(isa, &mut Rng::new(seed, b as u64), scratch, rows, cancel) {
+                return Tally::default();
+            }
             Tally::of_rows(rows, words, valid, memory)
         };
         // One thread or one batch: inline, since building a pool (threads
@@ -158,19 +165,41 @@ impl Sampler {
                     .collect()
             })
         };
-        let empty = Tally { memory: memory.map(|_| Vec::new()), ..Tally::default() };
-        parts.into_iter().fold(empty, Tally::merge)
+        let mut total = Tally { memory: memory.map(|_| Vec::new()), ..Tally::default() };
+        // Merging a million distinct outcomes takes a while too.
+        for part in parts {
+            if is_cancelled(cancel) {
+                break;
+            }
+            total = total.merge(part);
+        }
+        if is_cancelled(cancel) {
+            return Err(SimError::Cancelled);
+        }
+        Ok(total)
     }
 
-    /// One batch of shots into `out` (see [`FrameProgram::run_batch`]).
-    fn run_batch(&self, rng: &mut Rng, scratch: &mut BatchScratch, out: &mut [u64]) {
+    /// One batch of shots into `out` (see [`FrameProgram::run_batch`]);
+    /// `false` when `cancel` stopped it.
+    fn run_batch(
+        &self,
+        isa: Isa,
+        rng: &mut Rng,
+        scratch: &mut BatchScratch,
+        out: &mut [u64],
+        cancel: Option<&AtomicBool>,
+    ) -> bool {
         match &self.engine {
-            Engine::Frames(frames) => frames.run_batch(rng, scratch, out),
+            Engine::Frames(frames) => frames.run_batch(isa, rng, scratch, out, cancel),
             Engine::PerShot => {
                 let (n, c) = (self.program.num_qubits(), self.num_clbits());
                 let words = c.div_ceil(64);
                 let mut clbits = vec![false; c];
                 for row in out.chunks_exact_mut(words) {
+                    // Each shot is a whole tableau simulation.
+                    if is_cancelled(cancel) {
+                        return false;
+                    }
                     clbits.fill(false);
                     let mut tab = Tableau::new(n);
                     execute(&self.program, &self.noise, &mut tab, &mut clbits, Mode::Shot(rng));
@@ -179,6 +208,7 @@ impl Sampler {
                         row[j / 64] |= 1 << (j % 64);
                     }
                 }
+                true
             }
         }
     }
@@ -226,6 +256,8 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
     let start = Instant::now();
     check_shots(circuit, config)?;
     let sampler = Sampler::with_noise(circuit, config.noise.as_deref(), config.max_memory_bytes)?;
+    let cancel = config.cancel.as_deref();
+    config.check_cancel()?;
     let seed = config.seed.unwrap_or_else(rand::random);
     let has_measure =
         sampler.program.ops.iter().any(|op| matches!(op.kind, StabKind::Measure { .. }));
@@ -233,18 +265,16 @@ pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError>
     let tally = if has_measure {
         let shots = usize::try_from(config.shots).unwrap_or(usize::MAX);
         let memory = config.memory.then_some(&format);
-        let tally = sampler.tally(shots, seed, config.threads, memory, config.cancel.as_deref());
-        config.check_cancel()?;
-        tally
+        sampler.tally(shots, seed, config.threads, memory, cancel)?
     } else {
         Tally { memory: config.memory.then(Vec::new), ..Tally::default() }
     };
     check_counts_size(&tally, format.width(), circuit.num_qubits(), config.max_memory_bytes)?;
     // Few distinct outcomes (or one thread): format them here, without a pool.
     let counts = if config.threads == 1 || tally.counts.len() <= 4096 {
-        tally.keyed_counts_sequential(&format)
+        tally.keyed_counts_sequential(&format, cancel)?
     } else {
-        in_pool(config.threads, || tally.keyed_counts(&format))
+        in_pool(config.threads, || tally.keyed_counts(&format, cancel))?
     };
     Ok(RunResult {
         counts,
@@ -276,5 +306,66 @@ fn check_counts_size(
             what: "counts of every distinct outcome",
         }),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` qubits in |+⟩, measured into `n` clbits: every shot a new outcome.
+    /// (Measurements in one run share a tableau transposition.)
+    fn plus_state(n: usize) -> Circuit {
+        let c = (0..n).fold(Circuit::with_clbits(n, n), |c, q| c.h(q));
+        (0..n).fold(c, |c, q| c.measure(q, q))
+    }
+
+    // `run` checks the flag before sampling, so these call the loops directly
+    // with a flag that is already set: each must notice it.
+
+    #[test]
+    fn tally_stops_when_cancelled() {
+        let sampler = Sampler::new(&plus_state(8)).unwrap();
+        let set = AtomicBool::new(true);
+        for threads in [1, 2] {
+            let got = sampler.tally(10 * BATCH_SHOTS, 1, threads, None, Some(&set));
+            assert_eq!(got.unwrap_err(), SimError::Cancelled, "threads={threads}");
+        }
+        let clear = AtomicBool::new(false);
+        let got = sampler.tally(3 * BATCH_SHOTS, 1, 2, None, Some(&clear)).unwrap();
+        assert_eq!(got.counts.values().sum::<u64>(), 3 * BATCH_SHOTS as u64);
+    }
+
+    #[test]
+    fn a_long_frame_batch_stops_within_itself() {
+        // 2 × 5000 frame ops: past the first look at the flag.
+        let sampler = Sampler::new(&plus_state(5000)).unwrap();
+        assert!(sampler.uses_frames());
+        let mut out = vec![0u64; BATCH_SHOTS * 5000usize.div_ceil(64)];
+        let mut scratch = BatchScratch::default();
+        let isa = simd::active();
+        let set = AtomicBool::new(true);
+        let rng = &mut Rng::new(1, 0);
+        assert!(!sampler.run_batch(isa, rng, &mut scratch, &mut out, Some(&set)));
+        let clear = AtomicBool::new(false);
+        assert!(sampler.run_batch(isa, rng, &mut scratch, &mut out, Some(&clear)));
+        assert!(out.iter().any(|&w| w != 0));
+    }
+
+    #[test]
+    fn per_shot_tableaux_stop_between_shots() {
+        // A conditioned H needs a tableau per shot.
+        let mut c = Circuit::new(2);
+        let m = c.add_creg("m", 2).unwrap();
+        let c = c.h(0).measure(0, 0).h(1).c_if(m, 1).measure(1, 1);
+        let sampler = Sampler::new(&c).unwrap();
+        assert!(!sampler.uses_frames());
+        let mut out = vec![0u64; 100];
+        let set = AtomicBool::new(true);
+        let mut scratch = BatchScratch::default();
+        let isa = simd::active();
+        let rng = &mut Rng::new(1, 0);
+        assert!(!sampler.run_batch(isa, rng, &mut scratch, &mut out, Some(&set)));
+        assert!(out.iter().all(|&w| w == 0), "no shot was taken");
     }
 }

@@ -7,11 +7,14 @@
 //! outcome once.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicBool;
 
 use qv_circuit::Register;
 use rayon::prelude::*;
 
 use super::bits::get_bit;
+use crate::error::SimError;
+use crate::run::is_cancelled;
 
 /// Sampled classical bits of many shots, packed shot-major.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,16 +147,36 @@ impl Tally {
 
     /// The counts keyed by formatted outcome (formatted in parallel: with
     /// many distinct outcomes of many bits, this is most of a run's time).
-    pub fn keyed_counts(&self, format: &KeyFormat) -> BTreeMap<String, u64> {
+    /// Stops with [`SimError::Cancelled`] once `cancel` is set (one relaxed
+    /// load per key, small next to formatting it).
+    pub fn keyed_counts(
+        &self,
+        format: &KeyFormat,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<BTreeMap<String, u64>, SimError> {
         let entries: Vec<(&Box<[u64]>, &u64)> = self.counts.iter().collect();
-        let keyed: Vec<(String, u64)> =
-            entries.par_iter().map(|&(k, &v)| (format.format(k), v)).collect();
-        keyed.into_iter().collect()
+        let keyed: Option<Vec<(String, u64)>> = entries
+            .par_iter()
+            .map(|&(k, &v)| (!is_cancelled(cancel)).then(|| (format.format(k), v)))
+            .collect();
+        keyed.map(|k| k.into_iter().collect()).ok_or(SimError::Cancelled)
     }
 
     /// [`Tally::keyed_counts`] on the calling thread.
-    pub fn keyed_counts_sequential(&self, format: &KeyFormat) -> BTreeMap<String, u64> {
-        self.counts.iter().map(|(k, &v)| (format.format(k), v)).collect()
+    pub fn keyed_counts_sequential(
+        &self,
+        format: &KeyFormat,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<BTreeMap<String, u64>, SimError> {
+        self.counts
+            .iter()
+            .map(|(k, &v)| {
+                if is_cancelled(cancel) {
+                    return Err(SimError::Cancelled);
+                }
+                Ok((format.format(k), v))
+            })
+            .collect()
     }
 }
 
@@ -183,7 +206,18 @@ mod tests {
         let t = Tally::of_rows(&[1, 2, 1], 1, 3, Some(&f));
         let t = t.merge(Tally::of_rows(&[3], 1, 1, Some(&f)));
         assert_eq!(t.memory.as_deref(), Some(&["01", "10", "01", "11"].map(String::from)[..]));
-        let counts = t.keyed_counts(&f);
+        let counts = t.keyed_counts(&f, None).unwrap();
         assert_eq!(counts, BTreeMap::from([("01".into(), 2), ("10".into(), 1), ("11".into(), 1)]));
+        assert_eq!(t.keyed_counts_sequential(&f, None).unwrap(), counts);
+    }
+
+    #[test]
+    fn counts_building_stops_when_cancelled() {
+        let c = Circuit::with_clbits(1, 2);
+        let f = KeyFormat::new(c.cregs());
+        let t = Tally::of_rows(&[1, 2, 3], 1, 3, None);
+        let set = AtomicBool::new(true);
+        assert_eq!(t.keyed_counts(&f, Some(&set)), Err(SimError::Cancelled));
+        assert_eq!(t.keyed_counts_sequential(&f, Some(&set)), Err(SimError::Cancelled));
     }
 }
