@@ -24,7 +24,9 @@ use crate::exact::{Probabilities, ProbabilitiesOver};
 use crate::fast::{self, EngineConfig, FastState, FusionLimits, GateOp, Real};
 use crate::memory::available_memory_bytes;
 use crate::program::{Kind, Program};
-use crate::run::{cancelled_at, check_shots, is_cancelled, run_reference, RunConfig, RunResult};
+use crate::run::{
+    cancelled_at, check_shots, is_cancelled, run_reference, RunConfig, RunResult, CANCEL_EVERY,
+};
 
 /// Engine settings from a run configuration.
 pub(crate) fn engine_config(config: &RunConfig) -> EngineConfig {
@@ -338,17 +340,7 @@ fn draw<F: Real>(
         amps.par_chunks(CHUNK).map(chunk_sum).collect()
     };
     let total: f64 = chunk_sums.iter().sum();
-    let mut uniforms: Vec<(f64, usize)> = Vec::with_capacity(shots);
-    for s in 0..shots {
-        if cancelled_at(s, cancel) {
-            return Err(SimError::Cancelled);
-        }
-        uniforms.push((rng.gen::<f64>() * total, s));
-    }
-    uniforms.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    if is_cancelled(cancel) {
-        return Err(SimError::Cancelled);
-    }
+    let uniforms = sorted_uniforms(shots, total, rng, cancel)?;
     let last_nonzero = amps.iter().rposition(|a| norm2(a) > 0.0).unwrap_or(0);
     let mut out = vec![0usize; shots];
     let mut next = 0;
@@ -369,6 +361,10 @@ fn draw<F: Real>(
         for (j, a) in amps[c * CHUNK..].iter().take(CHUNK).enumerate() {
             acc += norm2(a);
             while next < shots && uniforms[next].0 < acc {
+                // All shots may land in one chunk (a GHZ state): look here too.
+                if cancelled_at(next, cancel) {
+                    return Err(SimError::Cancelled);
+                }
                 out[uniforms[next].1] = c * CHUNK + j;
                 next += 1;
             }
@@ -380,6 +376,52 @@ fn draw<F: Real>(
         out[s] = last_nonzero;
     }
     Ok(out)
+}
+
+/// `shots` draws `(r·total, shot)` with `r` uniform in `[0, 1)`, sorted by
+/// value: the same as drawing them in shot order and sorting, but by buckets
+/// of `r` (about `CANCEL_EVERY` draws each, since `r` is uniform) so that the
+/// sort is O(shots) and stops between buckets when `cancel` is set. The draws
+/// are generated twice from the same stream: once to size the buckets, once to
+/// fill them, so no second buffer is needed.
+fn sorted_uniforms(
+    shots: usize,
+    total: f64,
+    rng: &mut ChaCha8Rng,
+    cancel: Option<&AtomicBool>,
+) -> Result<Vec<(f64, usize)>, SimError> {
+    let buckets = shots.div_ceil(CANCEL_EVERY).max(1);
+    // Monotone in r, so bucket order is value order.
+    let bucket = |r: f64| ((r * buckets as f64) as usize).min(buckets - 1);
+    let mut start = vec![0usize; buckets + 1];
+    let mut sizing = rng.clone();
+    for s in 0..shots {
+        if cancelled_at(s, cancel) {
+            return Err(SimError::Cancelled);
+        }
+        start[bucket(sizing.gen::<f64>()) + 1] += 1;
+    }
+    for b in 0..buckets {
+        start[b + 1] += start[b];
+    }
+    let mut fill = start.clone();
+    let mut uniforms = vec![(0.0, 0usize); shots];
+    for s in 0..shots {
+        if cancelled_at(s, cancel) {
+            return Err(SimError::Cancelled);
+        }
+        let r = rng.gen::<f64>();
+        let b = bucket(r);
+        uniforms[fill[b]] = (r * total, s);
+        fill[b] += 1;
+    }
+    for (b, w) in start.windows(2).enumerate() {
+        if cancelled_at(b, cancel) {
+            return Err(SimError::Cancelled);
+        }
+        uniforms[w[0]..w[1]].sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
+    }
+    Ok(uniforms)
 }
 
 /// The final state in logical order on the fast engine (complex128 output).
@@ -437,5 +479,24 @@ mod tests {
         // |+⟩ on qubit 0 of three: only indices 0 and 1.
         assert!(got.iter().all(|&i| i < 2));
         assert!(got.contains(&0) && got.contains(&1));
+    }
+
+    #[test]
+    fn bucketed_uniforms_equal_a_plain_sort() {
+        for shots in [0, 1, 1000, 1025, 50_000] {
+            let mut a = ChaCha8Rng::seed_from_u64(shots as u64);
+            let mut b = a.clone();
+            let got = sorted_uniforms(shots, 0.75, &mut a, None).unwrap();
+            let mut want: Vec<(f64, usize)> =
+                (0..shots).map(|s| (b.gen::<f64>() * 0.75, s)).collect();
+            want.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            // Equal values may come in either order; values are distinct here.
+            assert_eq!(got, want, "shots={shots}");
+            // The stream continues where drawing in shot order would leave it.
+            assert_eq!(a.gen::<u64>(), b.gen::<u64>());
+        }
+        let set = AtomicBool::new(true);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        assert_eq!(sorted_uniforms(10, 1.0, &mut rng, Some(&set)), Err(SimError::Cancelled));
     }
 }
