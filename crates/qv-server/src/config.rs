@@ -104,6 +104,22 @@ pub struct Config {
     /// Whether anyone may register (the first user can always be created by
     /// `qv admin create-user`).
     pub allow_registration: bool,
+
+    // -- connections (see docs/security.md)
+    /// Open HTTP connections at most (0: derived from the file-descriptor
+    /// limit, which is raised to its hard maximum at start). Connections
+    /// over it are closed at once.
+    pub max_connections: usize,
+    /// Open HTTP connections per client address at most (IPv6 by /64).
+    pub max_connections_per_ip: usize,
+    /// A client must send a request's headers within this many seconds of
+    /// connecting or of its previous response (idle keep-alive included).
+    pub header_read_timeout_s: u64,
+    /// A request body must arrive within this many seconds.
+    pub body_read_timeout_s: u64,
+    /// Bearer token that `/metrics` requires. Unset: `/metrics` answers
+    /// only clients on loopback addresses.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -134,6 +150,11 @@ impl Default for Config {
             log_format: "json".into(),
             log_level: "info".into(),
             allow_registration: true,
+            max_connections: 0,
+            max_connections_per_ip: 256,
+            header_read_timeout_s: 15,
+            body_read_timeout_s: 30,
+            metrics_token: None,
         }
     }
 }
@@ -203,6 +224,11 @@ pub const ENV_FIELDS: &[&str] = &[
     "log_format",
     "log_level",
     "allow_registration",
+    "max_connections",
+    "max_connections_per_ip",
+    "header_read_timeout_s",
+    "body_read_timeout_s",
+    "metrics_token",
 ];
 
 fn num<T: std::str::FromStr>(var: &str, value: &str, what: &str) -> Result<T, ConfigError> {
@@ -315,6 +341,14 @@ impl Config {
             "log_format" => self.log_format = v.trim().to_string(),
             "log_level" => self.log_level = v.trim().to_string(),
             "allow_registration" => self.allow_registration = boolean(var, v)?,
+            "max_connections" => self.max_connections = num(var, v, INT)?,
+            "max_connections_per_ip" => self.max_connections_per_ip = num(var, v, INT)?,
+            "header_read_timeout_s" => self.header_read_timeout_s = num(var, v, INT)?,
+            "body_read_timeout_s" => self.body_read_timeout_s = num(var, v, INT)?,
+            "metrics_token" => {
+                self.metrics_token =
+                    if v.trim().is_empty() { None } else { Some(v.trim().to_string()) }
+            }
             _ => {}
         }
         Ok(())
@@ -381,6 +415,18 @@ impl Config {
         }
         if self.data_dir.as_os_str().is_empty() {
             return bad("data_dir", "must not be empty");
+        }
+        for (field, v) in [
+            ("max_connections_per_ip", self.max_connections_per_ip as u64),
+            ("header_read_timeout_s", self.header_read_timeout_s),
+            ("body_read_timeout_s", self.body_read_timeout_s),
+        ] {
+            if v == 0 {
+                return bad(field, "must be at least 1");
+            }
+        }
+        if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return bad("metrics_token", "must be at least 16 characters");
         }
         Ok(())
     }

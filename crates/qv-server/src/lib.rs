@@ -12,8 +12,9 @@
 //! (passwords, tokens, API keys, TOTP, principals), [`jobs`] (submission,
 //! queue, workers, cancellation, recovery), [`exec`] (a job's circuit on a
 //! simulator), [`events`] (job status changes to WebSocket subscribers),
-//! [`metrics`] (Prometheus), [`api`] (routes, middleware, OpenAPI), and
-//! [`server`] (assembly and graceful shutdown).
+//! [`metrics`] (Prometheus), [`api`] (routes, middleware, OpenAPI),
+//! [`listener`] (connection caps and timeouts), and [`server`] (assembly
+//! and graceful shutdown).
 
 pub mod api;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod exec;
 pub mod jobs;
+pub mod listener;
 pub mod metrics;
 pub mod model;
 pub mod server;

@@ -64,6 +64,7 @@ pub struct Metrics {
     queue_depth: Gauge,
     simulation: Family<SimLabels, Histogram, fn() -> Histogram>,
     submitted: Counter,
+    connections_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -104,7 +105,22 @@ impl Metrics {
             simulation.clone(),
         );
         registry.register("qv_jobs_submitted", "Jobs accepted by this process", submitted.clone());
-        Metrics { registry, requests, latency, jobs, queue_depth, simulation, submitted }
+        let connections_refused = Counter::default();
+        registry.register(
+            "qv_http_connections_refused",
+            "Connections closed at accept because a connection cap was reached",
+            connections_refused.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            jobs,
+            queue_depth,
+            simulation,
+            submitted,
+            connections_refused,
+        }
     }
 
     /// Records one HTTP request (route is the matched route template, e.g.
@@ -130,6 +146,11 @@ impl Metrics {
                 status: status.as_str().to_string(),
             })
             .observe(seconds);
+    }
+
+    /// Records a connection closed at accept (over a connection cap).
+    pub fn connection_refused(&self) {
+        self.connections_refused.inc();
     }
 
     /// Records a submitted job.

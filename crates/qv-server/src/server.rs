@@ -20,6 +20,7 @@ use crate::auth::Auth;
 use crate::config::{Config, ServerRole};
 use crate::events::{self, Events};
 use crate::jobs::{Jobs, WorkerPool};
+use crate::listener::ConnLimits;
 use crate::metrics::Metrics;
 use crate::store::{Dialect, Store};
 
@@ -59,6 +60,29 @@ fn max_connections(dialect: Dialect, workers: usize) -> u32 {
     }
 }
 
+/// Sets `path`'s permission bits to `mode` (owner only): other local users
+/// must not read the database, the server key or logs.
+fn restrict_to_owner(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+/// The file of a `sqlite://PATH[?options]` URL (`None` for other databases
+/// and in-memory ones).
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
 /// The database URL with any password replaced (for logs).
 pub fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
@@ -82,11 +106,32 @@ impl Server {
                 config.data_dir.display()
             ))
         })?;
+        restrict_to_owner(&config.data_dir, 0o700).map_err(|e| {
+            start_err(format!(
+                "cannot restrict the data directory {} to its owner: {e}",
+                config.data_dir.display()
+            ))
+        })?;
         let url = config.database_url();
         let dialect = if url.starts_with("sqlite:") { Dialect::Sqlite } else { Dialect::Postgres };
         let store = Store::connect(&url, max_connections(dialect, config.worker_count()))
             .await
             .map_err(|e| start_err(format!("database {}: {e}", redact_url(&url))))?;
+        if let Some(path) = sqlite_path(&url) {
+            // The database and its journal files hold password hashes and jobs.
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let file = std::path::PathBuf::from(format!("{path}{suffix}"));
+                if file.exists() {
+                    if let Err(e) = restrict_to_owner(&file, 0o600) {
+                        store.close().await;
+                        return Err(start_err(format!(
+                            "cannot restrict {} to its owner: {e}",
+                            file.display()
+                        )));
+                    }
+                }
+            }
+        }
         let config = Arc::new(config);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let result =
@@ -136,6 +181,7 @@ impl Server {
             None => (SocketAddr::from(([0, 0, 0, 0], 0)), None),
             Some(listener) => {
                 let addr = listener.local_addr().map_err(|e| start_err(e.to_string()))?;
+                let metrics_for_http = metrics.clone();
                 let state = AppState {
                     config: config.clone(),
                     store: store.clone(),
@@ -147,19 +193,20 @@ impl Server {
                     shutdown: shutdown_rx.clone(),
                 };
                 let app = api::router(state);
-                let mut stop = shutdown_rx.clone();
-                let http = tokio::spawn(async move {
-                    let serve = axum::serve(
-                        listener,
-                        app.into_make_service_with_connect_info::<SocketAddr>(),
-                    )
-                    .with_graceful_shutdown(async move {
-                        let _ = stop.wait_for(|v| *v).await;
-                    });
-                    if let Err(e) = serve.await {
-                        tracing::error!(error = %e, "HTTP server failed");
-                    }
-                });
+                let fd_limit = crate::listener::raise_fd_limit();
+                let limits = Arc::new(ConnLimits::new(&config, fd_limit));
+                tracing::debug!(
+                    fd_limit,
+                    max_connections = limits.max_total(),
+                    "connection limits"
+                );
+                let http = tokio::spawn(crate::listener::serve(
+                    listener,
+                    app,
+                    limits,
+                    metrics_for_http,
+                    shutdown_rx.clone(),
+                ));
                 (addr, Some(http))
             }
         };
@@ -334,6 +381,14 @@ mod tests {
         assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://./qv-data/qv.db"), "sqlite://./qv-data/qv.db");
+    }
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(sqlite_path("sqlite://./qv-data/qv.db").as_deref(), Some("./qv-data/qv.db"));
+        assert_eq!(sqlite_path("sqlite:///tmp/a.db?mode=rwc").as_deref(), Some("/tmp/a.db"));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://u@h/db"), None);
     }
 
     #[test]

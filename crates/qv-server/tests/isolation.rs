@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{postgres_url, Db, Session, TestServer};
+use common::{Db, Session, TestServer};
 use futures_util::StreamExt;
 use qv_server::auth::Auth;
 use qv_server::config::ServerRole;

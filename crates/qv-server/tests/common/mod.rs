@@ -34,7 +34,8 @@ pub struct Session {
 
 /// Why PostgreSQL tests are `#[ignore]`d: they need a server. CI sets
 /// `QV_TEST_DATABASE_URL` and runs them with `--include-ignored`.
-pub const NEEDS_POSTGRES: &str = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored";
+pub const NEEDS_POSTGRES: &str =
+    "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored";
 
 /// Runs `$flow(db)` on SQLite (`sqlite::$name`) and on PostgreSQL
 /// (`postgres::$name`, ignored unless asked for: see [`NEEDS_POSTGRES`]).
@@ -44,15 +45,15 @@ macro_rules! on_both {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                super::$flow(super::Db::Sqlite).await;
+                super::$flow($crate::common::Db::Sqlite).await;
             })*
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             #[ignore = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored"]
             async fn $name() {
-                let url = super::postgres_url(stringify!($name)).await;
-                super::$flow(super::Db::Postgres(url)).await;
+                let url = $crate::common::postgres_url(stringify!($name)).await;
+                super::$flow($crate::common::Db::Postgres(url)).await;
             })*
         }
     };
