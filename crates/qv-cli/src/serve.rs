@@ -111,9 +111,15 @@ fn load(args: &ConfigArgs, mut overrides: Overrides) -> Result<Config, CliError>
     Config::load(args.config.as_deref(), &overrides).map_err(|e| CliError::Input(e.to_string()))
 }
 
+/// Stack of the server's threads. Parsing and checking untrusted programs
+/// is iterative or depth-capped; this is the margin on top, stated rather
+/// than left to the platform default.
+const SERVER_THREAD_STACK_BYTES: usize = 8 << 20;
+
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(SERVER_THREAD_STACK_BYTES)
         .build()
         .map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))
 }
