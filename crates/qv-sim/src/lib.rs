@@ -19,7 +19,8 @@
 //! Modules: `program` lowers a circuit (flattening custom gates, building
 //! matrices from the gate table, classifying measurements), `statevector`
 //! holds the state and gate kernels, `measure` collapse and marginals,
-//! `sample` outcome draws, `run` the shot logic, `exact` the exact results.
+//! `sample` outcome draws, `run` the shot logic, `exact` the exact results,
+//! [`simd`] which instruction set the SIMD kernels use (`QV_SIMD`).
 
 mod backend;
 pub mod density;

@@ -8,6 +8,8 @@
 //! draws; its deferred (terminal) measurements are then drawn jointly from
 //! the shot's final state. One ChaCha8 stream seeded from the run's seed feeds
 //! every draw in order, so a seed reproduces counts and memory exactly.
+//! [`RunConfig::cancel`] is checked per operation of the prefix, per shot of
+//! the per-shot path and every `CANCEL_EVERY` shots while sampling and counting.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};

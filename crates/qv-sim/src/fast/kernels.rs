@@ -145,8 +145,13 @@ impl<F: Real, const D: usize> Split<F, D> {
     }
 }
 
+/// Applies the pass to groups `start..end`.
+///
+/// # Safety
+/// Every `groups.base(r) + offsets[j]` for `r` in `start..end` is an index of
+/// the state behind `ptr`, and no other thread touches those amplitudes.
 #[inline(always)]
-fn dense_body<F: Real, const K: usize, const D: usize>(
+unsafe fn dense_body<F: Real, const K: usize, const D: usize>(
     ptr: SendPtr<F>,
     groups: &Groups,
     offsets: &[usize; D],
@@ -182,21 +187,26 @@ fn dense_body<F: Real, const K: usize, const D: usize>(
 
 macro_rules! multiversion {
     ($name:ident, $body:ident, <$($g:ident : $b:path),* ; $(const $c:ident : usize),*>, ($($arg:ident : $ty:ty),*)) => {
-        /// Runs the body compiled for `isa`, which the caller has checked the CPU supports.
-        fn $name<$($g: $b,)* $(const $c: usize,)*>(isa: Isa, $($arg: $ty),*) {
+        /// Runs the body compiled for `isa`.
+        ///
+        /// # Safety
+        /// The CPU supports `isa`, and the body's own contract holds.
+        unsafe fn $name<$($g: $b,)* $(const $c: usize,)*>(isa: Isa, $($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx2,fma")]
                 unsafe fn avx512<$($g: $b,)* $(const $c: usize,)*>($($arg: $ty),*) {
-                    $body::<$($g,)* $($c,)*>($($arg),*)
+                    // SAFETY: forwarded from the caller.
+                    unsafe { $body::<$($g,)* $($c,)*>($($arg),*) }
                 }
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2<$($g: $b,)* $(const $c: usize,)*>($($arg: $ty),*) {
-                    $body::<$($g,)* $($c,)*>($($arg),*)
+                    // SAFETY: forwarded from the caller.
+                    unsafe { $body::<$($g,)* $($c,)*>($($arg),*) }
                 }
                 match isa {
-                    // SAFETY: `isa` comes from `simd::active`, which only yields
-                    // ISAs the CPU supports.
+                    // SAFETY: the caller guarantees the CPU supports `isa`, and the
+                    // body's contract.
                     Isa::Avx512 => return unsafe { avx512::<$($g,)* $($c,)*>($($arg),*) },
                     // SAFETY: as above.
                     Isa::Avx2 => return unsafe { avx2::<$($g,)* $($c,)*>($($arg),*) },
@@ -205,7 +215,8 @@ macro_rules! multiversion {
             }
             #[cfg(not(target_arch = "x86_64"))]
             let _ = isa;
-            $body::<$($g,)* $($c,)*>($($arg),*)
+            // SAFETY: forwarded from the caller.
+            unsafe { $body::<$($g,)* $($c,)*>($($arg),*) }
         }
     };
 }
@@ -258,7 +269,10 @@ fn dense_fixed<F: Real, const K: usize, const D: usize>(
     let _ = is_f64;
     let m = Split::<F, D>::new(matrix);
     for_ranges(num_qubits, count, threads, |s, e| {
-        dense_range::<F, K, D>(isa, ptr, &groups, &offsets, &m, s, e)
+        // SAFETY: `simd::active` yields only ISAs the CPU supports; `apply_dense`
+        // checked that every group index maps inside the state, and ranges
+        // s..e are disjoint.
+        unsafe { dense_range::<F, K, D>(isa, ptr, &groups, &offsets, &m, s, e) }
     });
 }
 
@@ -370,8 +384,14 @@ const TILE: usize = 32;
 /// short to pay for themselves.
 const MIN_RUN_BITS: usize = 2;
 
+/// Applies the moves to groups `start..end`.
+///
+/// # Safety
+/// Every `groups.base(r) + mv.off` for `r` in `start..end` and each move is an
+/// index of the state behind `ptr`, no other thread touches those amplitudes,
+/// and `moves` has at most 64 entries whose `src` are slots of `moves`.
 #[inline(always)]
-fn monomial_body<F: Real>(
+unsafe fn monomial_body<F: Real>(
     ptr: SendPtr<F>,
     groups: &Groups,
     moves: &[Move<F>],
@@ -497,12 +517,20 @@ pub fn apply_monomial<F: Real>(
     let count = groups.count(amps.len());
     let isa = simd::active();
     for_ranges(num_qubits, count, threads, |s, e| {
-        monomial_range::<F>(isa, ptr, &groups, &moves, run_bits, s, e)
+        // SAFETY: `isa` as in `apply_dense`; the checks above keep every row
+        // offset inside the state, there are at most 64 moves whose sources
+        // are moved rows, and ranges s..e are disjoint.
+        unsafe { monomial_range::<F>(isa, ptr, &groups, &moves, run_bits, s, e) }
     });
 }
 
+/// Multiplies chunks `start..end` of `2^chunk_bits` amplitudes by the diagonal.
+///
+/// # Safety
+/// Those chunks lie inside the state behind `ptr` and no other thread touches
+/// them; `lo_index` has `2^chunk_bits` entries.
 #[inline(always)]
-fn diag_body<F: Real>(
+unsafe fn diag_body<F: Real>(
     ptr: SendPtr<F>,
     chunk_bits: usize,
     lo_index: &[u32],
@@ -565,7 +593,9 @@ pub fn apply_diagonal<F: Real>(
     let shift = lo.len();
     let isa = simd::active();
     for_ranges(num_qubits, chunks, threads, |s, e| {
-        diag_range::<F>(isa, ptr, chunk_bits, &lo_index, &hi, shift, &diag, s, e)
+        // SAFETY: `isa` as in `apply_dense`; the state has 2^num_qubits
+        // amplitudes, a whole number of chunks, and ranges s..e are disjoint.
+        unsafe { diag_range::<F>(isa, ptr, chunk_bits, &lo_index, &hi, shift, &diag, s, e) }
     });
 }
 

@@ -9,6 +9,11 @@
 //! Circuits with classically conditioned non-Pauli operations cannot be
 //! expressed as frames; they fall back to simulating each shot on its own
 //! tableau, still in the same batches.
+//!
+//! The run's cancel flag is checked per batch, within long batches (every
+//! few thousand frame ops, or per shot on the per-shot path) and while
+//! merging and formatting counts; a cancelled run returns
+//! [`SimError::Cancelled`] and no partial result.
 
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
