@@ -141,3 +141,17 @@ fn ten_million_shots_stop_in_drawing_and_counting() {
         assert!(lag < Duration::from_secs(10), "{backend} stopped {lag:?} after the flag");
     }
 }
+
+#[test]
+fn a_wide_stabilizer_reference_shot_stops() {
+    // Alternating h and measure: each measurement is a random outcome in its
+    // own group, so the reference shot transposes the 3000-qubit tableau 3000
+    // times. In a debug build, without the check in the reference shot, this
+    // run stopped 330 s after the flag (set after 0.5 s).
+    let n = 3000;
+    let c = (0..n).fold(Circuit::with_clbits(n, n), |c, q| c.h(q).measure(q, q));
+    let config = RunConfig { backend: Backend::Stabilizer, shots: 1000, ..RunConfig::default() };
+    let (result, lag) = run_cancelled_after(&c, config, Duration::from_millis(500));
+    assert_eq!(result.map(|r| r.shots), Err(SimError::Cancelled));
+    assert!(lag < Duration::from_secs(10), "stopped {lag:?} after the flag");
+}

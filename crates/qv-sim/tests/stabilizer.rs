@@ -420,7 +420,7 @@ fn noisy_frames_and_noisy_per_shot_tableaux_agree() {
 }
 
 /// Clifford circuits with mid-circuit measurement, conditioned Paulis and
-/// resets (all on the frame sampler) for [`frame_sampler_under_every_isa`].
+/// resets (all on the frame sampler) for `frame_sampler_under_every_isa`.
 fn frame_circuits() -> Vec<Circuit> {
     let mut rng = ChaCha8Rng::seed_from_u64(15);
     (0..10)

@@ -6,10 +6,13 @@
 //! are handed to [`Tableau::measure_group`] together, so the tableau is
 //! transposed once per run of them rather than once per measurement.
 
+use std::sync::atomic::AtomicBool;
+
 use super::frame::{OpNoise, Reference};
 use super::lower::{StabKind, StabProgram};
 use super::noise::{NoiseEvent, Rng};
 use super::tableau::{Collapse, Tableau};
+use crate::run::is_cancelled;
 
 /// Where random choices come from.
 pub(crate) enum Mode<'a> {
@@ -19,17 +22,24 @@ pub(crate) enum Mode<'a> {
     Shot(&'a mut Rng),
 }
 
-/// Runs `program` on `tab` (initially `|0…0⟩`), writing measured bits to `clbits`.
+/// Runs `program` on `tab` (initially `|0…0⟩`), writing measured bits to
+/// `clbits`. Looks at `cancel` before each operation (a wide circuit that
+/// alternates gates and measurements costs a tableau transposition per
+/// measurement) and returns `false`, the tableau partial, when it is set.
 pub(crate) fn execute(
     program: &StabProgram,
     noise: &[OpNoise],
     tab: &mut Tableau,
     clbits: &mut [bool],
     mut mode: Mode<'_>,
-) {
+    cancel: Option<&AtomicBool>,
+) -> bool {
     let ops = &program.ops;
     let mut i = 0;
     while i < ops.len() {
+        if is_cancelled(cancel) {
+            return false;
+        }
         let op = &ops[i];
         let held = op.condition.as_ref().is_none_or(|c| c.holds(clbits));
         if let Mode::Reference(r) = &mut mode {
@@ -97,6 +107,7 @@ pub(crate) fn execute(
         }
         i = j;
     }
+    true
 }
 
 /// Whether a readout error flips an outcome.

@@ -10,9 +10,10 @@
 //! expressed as frames; they fall back to simulating each shot on its own
 //! tableau, still in the same batches.
 //!
-//! The run's cancel flag is checked per batch, within long batches (every
-//! few thousand frame ops, or per shot on the per-shot path) and while
-//! merging and formatting counts; a cancelled run returns
+//! The run's cancel flag is checked per operation of the reference shot, per
+//! batch, within long batches (every few thousand frame ops, or per operation
+//! on the per-shot path) and while merging and formatting counts; a cancelled
+//! run returns
 //! [`SimError::Cancelled`] and no partial result.
 
 use std::sync::atomic::AtomicBool;
@@ -65,6 +66,17 @@ impl Sampler {
         noise: Option<&NoiseModel>,
         max_memory_bytes: Option<u64>,
     ) -> Result<Self, SimError> {
+        Self::compile(circuit, noise, max_memory_bytes, None)
+    }
+
+    /// [`Sampler::with_noise`], stopping the reference shot with
+    /// [`SimError::Cancelled`] when `cancel` is set.
+    fn compile(
+        circuit: &Circuit,
+        noise: Option<&NoiseModel>,
+        max_memory_bytes: Option<u64>,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Self, SimError> {
         let program = StabProgram::lower(circuit)?;
         let n = program.num_qubits();
         check_memory(n, program.num_clbits(), max_memory_bytes)?;
@@ -76,7 +88,7 @@ impl Sampler {
         let engine = if per_shot {
             Engine::PerShot
         } else {
-            let reference = reference_run(&program);
+            let reference = reference_run(&program, cancel).ok_or(SimError::Cancelled)?;
             Engine::Frames(FrameProgram::compile(&program, &reference, &noise))
         };
         Ok(Self { program, noise, engine })
@@ -207,7 +219,10 @@ impl Sampler {
                     }
                     clbits.fill(false);
                     let mut tab = Tableau::new(n);
-                    execute(&self.program, &self.noise, &mut tab, &mut clbits, Mode::Shot(rng));
+                    let mode = Mode::Shot(rng);
+                    if !execute(&self.program, &self.noise, &mut tab, &mut clbits, mode, cancel) {
+                        return false;
+                    }
                     row.fill(0);
                     for (j, _) in clbits.iter().enumerate().filter(|(_, &b)| b) {
                         row[j / 64] |= 1 << (j % 64);
@@ -219,14 +234,14 @@ impl Sampler {
     }
 }
 
-/// The reference shot: random outcomes 0, no noise.
-fn reference_run(program: &StabProgram) -> Reference {
+/// The reference shot: random outcomes 0, no noise; `None` when cancelled.
+fn reference_run(program: &StabProgram, cancel: Option<&AtomicBool>) -> Option<Reference> {
     let mut reference =
         Reference { outcomes: vec![false; program.ops.len()], held: vec![true; program.ops.len()] };
     let mut tab = Tableau::new(program.num_qubits());
     let mut clbits = vec![false; program.num_clbits()];
-    execute(program, &[], &mut tab, &mut clbits, Mode::Reference(&mut reference));
-    reference
+    let mode = Mode::Reference(&mut reference);
+    execute(program, &[], &mut tab, &mut clbits, mode, cancel).then_some(reference)
 }
 
 /// Runs `f` on a pool of `threads` threads (0: rayon's global pool).
@@ -260,9 +275,9 @@ fn check_memory(n: usize, clbits: usize, max_memory_bytes: Option<u64>) -> Resul
 pub fn run(circuit: &Circuit, config: &RunConfig) -> Result<RunResult, SimError> {
     let start = Instant::now();
     check_shots(circuit, config)?;
-    let sampler = Sampler::with_noise(circuit, config.noise.as_deref(), config.max_memory_bytes)?;
     let cancel = config.cancel.as_deref();
-    config.check_cancel()?;
+    let sampler =
+        Sampler::compile(circuit, config.noise.as_deref(), config.max_memory_bytes, cancel)?;
     let seed = config.seed.unwrap_or_else(rand::random);
     let has_measure =
         sampler.program.ops.iter().any(|op| matches!(op.kind, StabKind::Measure { .. }));
@@ -327,6 +342,15 @@ mod tests {
 
     // `run` checks the flag before sampling, so these call the loops directly
     // with a flag that is already set: each must notice it.
+
+    #[test]
+    fn the_reference_shot_stops_when_cancelled() {
+        let set = AtomicBool::new(true);
+        let got = Sampler::compile(&plus_state(8), None, None, Some(&set));
+        assert_eq!(got.unwrap_err(), SimError::Cancelled);
+        let clear = AtomicBool::new(false);
+        assert!(Sampler::compile(&plus_state(8), None, None, Some(&clear)).unwrap().uses_frames());
+    }
 
     #[test]
     fn tally_stops_when_cancelled() {
