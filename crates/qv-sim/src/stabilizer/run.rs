@@ -13,8 +13,7 @@
 //! The run's cancel flag is checked per operation of the reference shot, per
 //! batch, within long batches (every few thousand frame ops, or per operation
 //! on the per-shot path) and while merging and formatting counts; a cancelled
-//! run returns
-//! [`SimError::Cancelled`] and no partial result.
+//! run returns [`SimError::Cancelled`] and no partial result.
 
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
