@@ -105,7 +105,11 @@ impl Passwords {
                 )
             });
         }
-        Ok(Slot { permits: self.permits.clone(), held: self.held.clone(), dummy: self.dummy.clone() })
+        Ok(Slot {
+            permits: self.permits.clone(),
+            held: self.held.clone(),
+            dummy: self.dummy.clone(),
+        })
     }
 
     /// The PHC string of `password` (503 when the queue is full).

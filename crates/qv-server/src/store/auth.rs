@@ -287,8 +287,7 @@ impl Store {
              WHERE {column} = $1 \
              RETURNING id, password_hash, disabled, failed_logins, locked_until, login_attempt"
         );
-        let row: Option<(String, String, bool, i64, Option<i64>, Option<String>)> =
-            with_pool!(self, p => sqlx::query_as(&sql)
+        let row: Option<(String, String, bool, i64, Option<i64>, Option<String>)> = with_pool!(self, p => sqlx::query_as(&sql)
                 .bind(&key)
                 .bind(now)
                 .bind(limits.max_failures)
