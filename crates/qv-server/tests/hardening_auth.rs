@@ -596,7 +596,22 @@ async fn flow_ws_big_message(db: Db) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     };
-    tokio::time::timeout(CLOSE_WITHIN, reopened).await.expect("the closed stream's place is freed");
+    let mut ws = tokio::time::timeout(CLOSE_WITHIN, reopened)
+        .await
+        .expect("the closed stream's place is freed");
+    // A message cut into small frames is limited as a whole: 100 frames of
+    // 3 KiB each are under the frame limit, their sum over the message limit.
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    for i in 0..100 {
+        let opcode = OpCode::Data(if i == 0 { Data::Binary } else { Data::Continue });
+        let frame = Frame::message(vec![1u8; 3 * 1024], opcode, i == 99);
+        if ws.send(Message::Frame(frame)).await.is_err() {
+            break;
+        }
+    }
+    let closed = closed_by_server(&mut ws, CLOSE_WITHIN).await;
+    assert_eq!(closed.map(|(code, _)| code), Some(1009), "a fragmented big message: 1009");
     assert_healthy(&ts).await;
     ts.stop().await;
 }

@@ -477,8 +477,7 @@ impl Auth {
         // Nothing that could never be a username or email reaches the
         // database (PostgreSQL refuses NUL bytes in text); a password over
         // the policy's limit matches no account.
-        let plausible =
-            !name.is_empty() && name.len() <= 254 && !name.contains('\0') && !too_long;
+        let plausible = !name.is_empty() && name.len() <= 254 && !name.contains('\0') && !too_long;
         let now = now_ms();
         let attempt = new_id();
         let reservation = if plausible {
