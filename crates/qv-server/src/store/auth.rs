@@ -61,6 +61,18 @@ pub struct LoginReservation {
     pub admitted: bool,
 }
 
+/// The row [`Store::reserve_login`] reads back.
+#[derive(FromRow)]
+struct ReservedLogin {
+    id: String,
+    password_hash: String,
+    disabled: bool,
+    failed_logins: i64,
+    locked_until: Option<i64>,
+    /// The attempt in flight after the update: ours when admitted.
+    login_attempt: Option<String>,
+}
+
 /// When repeated failures lock: after `max_failures`, for `base_s`
 /// seconds, doubling with each further failure up to `max_s`.
 #[derive(Clone, Copy, Debug)]
@@ -287,23 +299,21 @@ impl Store {
              WHERE {column} = $1 \
              RETURNING id, password_hash, disabled, failed_logins, locked_until, login_attempt"
         );
-        let row: Option<(String, String, bool, i64, Option<i64>, Option<String>)> = with_pool!(self, p => sqlx::query_as(&sql)
-                .bind(&key)
-                .bind(now)
-                .bind(limits.max_failures)
-                .bind(attempt)
-                .bind(lease_until)
-                .fetch_optional(p)
-                .await)?;
-        Ok(row.map(|(id, password_hash, disabled, failed_logins, locked_until, holder)| {
-            LoginReservation {
-                admitted: holder.as_deref() == Some(attempt),
-                id,
-                password_hash,
-                disabled,
-                failed_logins,
-                locked_until,
-            }
+        let row: Option<ReservedLogin> = with_pool!(self, p => sqlx::query_as(&sql)
+            .bind(&key)
+            .bind(now)
+            .bind(limits.max_failures)
+            .bind(attempt)
+            .bind(lease_until)
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.map(|r| LoginReservation {
+            admitted: r.login_attempt.as_deref() == Some(attempt),
+            id: r.id,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+            failed_logins: r.failed_logins,
+            locked_until: r.locked_until,
         }))
     }
 
