@@ -95,7 +95,7 @@ for _ in $(seq 1 300); do
 done
 [[ -n "$URL" ]] || { cat "$DATA/server.log" >&2; echo "run.sh: no listening line" >&2; exit 1; }
 
-PASSWORD="bench password $RANDOM$RANDOM"
+PASSWORD="load test secret $RANDOM$RANDOM"
 curl -sf -X POST "$URL/api/v1/auth/register" -H 'content-type: application/json' \
   -d "{\"email\":\"bench@example.com\",\"username\":\"bench\",\"password\":\"$PASSWORD\"}" >/dev/null
 TOKEN=$(curl -sf -X POST "$URL/api/v1/auth/login" -H 'content-type: application/json' \

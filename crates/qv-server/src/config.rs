@@ -120,6 +120,23 @@ pub struct Config {
     /// Bearer token that `/metrics` requires. Unset: `/metrics` answers
     /// only clients on loopback addresses.
     pub metrics_token: Option<String>,
+    // Abuse limits on authentication and live events (docs/server.md).
+    /// Argon2 hashes run at once; 0 = one per core.
+    pub argon2_concurrency: usize,
+    /// Password checks that may wait for a free Argon2 slot before further
+    /// ones are answered 503 `overloaded`; 0 = twice the concurrency.
+    pub argon2_queue: usize,
+    /// Login attempts per second for the whole server (every client
+    /// together; 503 `overloaded` beyond it); 0 disables the limit.
+    pub login_rate_limit_per_s: f64,
+    /// Wrong two-factor codes before codes are refused for a while (doubling).
+    pub mfa_max_failures: u32,
+    /// First lock of two-factor codes, in seconds.
+    pub mfa_lock_s: u64,
+    /// How often an open event stream re-checks its credential, in seconds.
+    pub events_recheck_s: u64,
+    /// Open event streams per user (per server process).
+    pub events_max_sockets_per_user: usize,
 }
 
 impl Default for Config {
@@ -155,6 +172,13 @@ impl Default for Config {
             header_read_timeout_s: 15,
             body_read_timeout_s: 30,
             metrics_token: None,
+            argon2_concurrency: 0,
+            argon2_queue: 0,
+            login_rate_limit_per_s: 100.0,
+            mfa_max_failures: 5,
+            mfa_lock_s: 900,
+            events_recheck_s: 10,
+            events_max_sockets_per_user: 8,
         }
     }
 }
@@ -165,6 +189,24 @@ impl Config {
         match &self.database_url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("qv.db").display()),
+        }
+    }
+
+    /// Argon2 hashes run at once, in effect.
+    pub fn argon2_concurrency(&self) -> usize {
+        if self.argon2_concurrency > 0 {
+            self.argon2_concurrency
+        } else {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        }
+    }
+
+    /// Password checks that may wait, in effect.
+    pub fn argon2_queue(&self) -> usize {
+        if self.argon2_queue > 0 {
+            self.argon2_queue
+        } else {
+            2 * self.argon2_concurrency()
         }
     }
 
@@ -229,6 +271,13 @@ pub const ENV_FIELDS: &[&str] = &[
     "header_read_timeout_s",
     "body_read_timeout_s",
     "metrics_token",
+    "argon2_concurrency",
+    "argon2_queue",
+    "login_rate_limit_per_s",
+    "mfa_max_failures",
+    "mfa_lock_s",
+    "events_recheck_s",
+    "events_max_sockets_per_user",
 ];
 
 fn num<T: std::str::FromStr>(var: &str, value: &str, what: &str) -> Result<T, ConfigError> {
@@ -349,6 +398,13 @@ impl Config {
                 self.metrics_token =
                     if v.trim().is_empty() { None } else { Some(v.trim().to_string()) }
             }
+            "argon2_concurrency" => self.argon2_concurrency = num(var, v, INT)?,
+            "argon2_queue" => self.argon2_queue = num(var, v, INT)?,
+            "login_rate_limit_per_s" => self.login_rate_limit_per_s = num(var, v, NUM)?,
+            "mfa_max_failures" => self.mfa_max_failures = num(var, v, INT)?,
+            "mfa_lock_s" => self.mfa_lock_s = num(var, v, INT)?,
+            "events_recheck_s" => self.events_recheck_s = num(var, v, INT)?,
+            "events_max_sockets_per_user" => self.events_max_sockets_per_user = num(var, v, INT)?,
             _ => {}
         }
         Ok(())
@@ -402,6 +458,7 @@ impl Config {
             ("rate_limit_per_s", self.rate_limit_per_s),
             ("rate_limit_burst", self.rate_limit_burst),
             ("auth_rate_limit_per_min", self.auth_rate_limit_per_min),
+            ("login_rate_limit_per_s", self.login_rate_limit_per_s),
         ] {
             if !v.is_finite() || v < 0.0 {
                 return bad(field, "must be a finite number >= 0 (0 disables the limit)");
@@ -412,6 +469,15 @@ impl Config {
         }
         if self.lease_s == 0 {
             return bad("lease_s", "must be at least 1 second");
+        }
+        if self.events_recheck_s == 0 {
+            return bad("events_recheck_s", "must be at least 1 second");
+        }
+        if self.events_max_sockets_per_user == 0 {
+            return bad("events_max_sockets_per_user", "must be at least 1");
+        }
+        if self.mfa_max_failures == 0 || self.mfa_lock_s == 0 {
+            return bad("mfa_max_failures and mfa_lock_s", "must be at least 1");
         }
         if self.data_dir.as_os_str().is_empty() {
             return bad("data_dir", "must not be empty");

@@ -727,7 +727,11 @@ export interface components {
         RegisterRequest: {
             /** @description One `@` with text on both sides (at most 254 characters, no spaces). */
             email: string;
-            /** @description 10–256 characters. */
+            /**
+             * @description 12–1024 characters, at least 5 different ones; not one of the
+             *     10,000 most common passwords; not containing the username or the
+             *     email's local part.
+             */
             password: string;
             /** @description 3–32 characters of `A-Z a-z 0-9 _ . -`. */
             username: string;
@@ -1308,7 +1312,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `invalid_credentials`, or `mfa_required` when a TOTP code is needed */
+            /** @description `invalid_credentials` (wrong password, unknown or locked account, or another login of the account in flight: one answer for all), or `mfa_required` when a TOTP code is needed */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1344,8 +1348,19 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `account_locked` after repeated failures, or too many requests from this address */
+            /** @description `rate_limited`: too many requests from this address; `mfa_locked` (after a correct password): too many wrong two-factor codes */
             429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`: the password queue is full or the server's login budget is spent */
+            503: {
                 headers: {
                     /** @description Seconds to wait */
                     "Retry-After"?: number;
@@ -1506,7 +1521,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description A field is invalid (the message names it) */
+            /** @description A field is invalid (the message names it and, for the password, the rule) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1554,6 +1569,17 @@ export interface operations {
             /** @description Too many requests from this address */
             429: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`: the password queue is full */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1720,7 +1746,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limited */
+            /** @description Rate limited, or `too_many_streams`: the user has `events_max_sockets_per_user` streams open */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2293,9 +2319,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limited */
+            /** @description `mfa_locked`: too many wrong codes */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2436,9 +2464,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limited */
+            /** @description `mfa_locked`: too many wrong codes */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

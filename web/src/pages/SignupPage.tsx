@@ -20,7 +20,9 @@ export default function SignupPage() {
   const problems = {
     email: /^[^@\s]+@[^@\s]+$/.test(form.email) ? '' : 'Enter an email address like name@example.org',
     username: USERNAME.test(form.username) ? '' : '3–32 characters: letters, digits, _ . -',
-    password: form.password.length >= 10 && form.password.length <= 256 ? '' : 'At least 10 characters',
+    // The server's policy counts characters (code points) and also refuses
+    // common passwords and ones containing the username: its message says which.
+    password: [...form.password].length >= 12 && [...form.password].length <= 1024 ? '' : 'At least 12 characters',
     confirm: form.confirm === form.password ? '' : 'The passwords differ',
   };
   const valid = Object.values(problems).every((p) => !p);

@@ -154,8 +154,10 @@ pub struct RegisterRequest {
     /// 3–32 characters of `A-Z a-z 0-9 _ . -`.
     #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9_.-]+$")]
     pub username: String,
-    /// 10–256 characters.
-    #[schema(min_length = 10, max_length = 256)]
+    /// 12–1024 characters, at least 5 different ones; not one of the
+    /// 10,000 most common passwords; not containing the username or the
+    /// email's local part.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
 }
 
@@ -340,10 +342,12 @@ pub struct TotpDisabled {
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created", body = UserView),
-        (status = 400, description = "A field is invalid (the message names it)", body = ErrorBody),
+        (status = 400, description = "A field is invalid (the message names it and, for the password, the rule)", body = ErrorBody),
         (status = 403, description = "Registration is disabled on this server", body = ErrorBody),
         (status = 409, description = "Username or email already taken", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
+        (status = 503, description = "`overloaded`: the password queue is full",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn register(
     State(state): State<AppState>,
@@ -366,9 +370,11 @@ pub async fn register(
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 400, description = "Malformed request", body = ErrorBody),
-        (status = 401, description = "`invalid_credentials`, or `mfa_required` when a TOTP code is needed", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials` (wrong password, unknown or locked account, or another login of the account in flight: one answer for all), or `mfa_required` when a TOTP code is needed", body = ErrorBody),
         (status = 403, description = "`account_disabled` (after a correct password)", body = ErrorBody),
-        (status = 429, description = "`account_locked` after repeated failures, or too many requests from this address",
+        (status = 429, description = "`rate_limited`: too many requests from this address; `mfa_locked` (after a correct password): too many wrong two-factor codes",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`overloaded`: the password queue is full or the server's login budget is spent",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn login(
@@ -377,6 +383,7 @@ pub async fn login(
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     state.limits.check_auth_ip(ip)?;
+    state.limits.check_login_global()?;
     let tokens = state.auth.login(&req.username, &req.password, req.totp.as_deref()).await?;
     Ok(Json(tokens.into()))
 }
@@ -514,6 +521,8 @@ pub async fn totp_enroll(
         (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Called with an API key", body = ErrorBody),
         (status = 409, description = "No enrolment in progress, or already enabled", body = ErrorBody),
+        (status = 429, description = "`mfa_locked`: too many wrong codes",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn totp_verify(
     State(state): State<AppState>,
@@ -533,6 +542,8 @@ pub async fn totp_verify(
         (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Called with an API key", body = ErrorBody),
         (status = 409, description = "TOTP is not enabled", body = ErrorBody),
+        (status = 429, description = "`mfa_locked`: too many wrong codes",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn totp_disable(
     State(state): State<AppState>,

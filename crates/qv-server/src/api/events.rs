@@ -7,7 +7,19 @@
 //! jobs only, `{"type":"lagged","missed":N}` when the client fell so far
 //! behind that events were dropped (it should re-read its jobs), a ping every
 //! 30 s, and a close frame (1001, going away) when the server shuts down.
+//!
+//! Abuse limits (docs/server.md, "Abuse limits: authentication and live
+//! events"): the credential is checked again every `events_recheck_s`
+//! seconds, and the stream is closed with 1008 (policy violation) and the
+//! reason once the key is revoked or expired or the account disabled; an
+//! access token's stream closes with 1008 when the token expires. Clients
+//! may send messages and frames of at most [`MAX_CLIENT_MESSAGE`] bytes (a
+//! larger one closes the stream with 1009, before its payload is read). At
+//! most `events_max_sockets_per_user` streams per user are open in one
+//! process; one more is answered 429 `too_many_streams` before the upgrade.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -20,11 +32,59 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
 use super::AppState;
+use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::model::{JobEvent, JobStatus};
+use crate::model::{now_ms, JobEvent, JobStatus};
 
 /// Interval of server pings; a client silent for two intervals is dropped.
 const PING_EVERY: Duration = Duration::from_secs(30);
+
+/// Largest message and frame a client may send, in bytes: clients send
+/// only pongs and small control messages, and a larger frame is refused
+/// from its header, so a stream never buffers more than this.
+pub const MAX_CLIENT_MESSAGE: usize = 4096;
+
+/// Close code for a credential that no longer holds (RFC 6455: policy violation).
+const CLOSE_POLICY: u16 = 1008;
+/// Close code for a client message over the limit (RFC 6455: message too big).
+const CLOSE_TOO_BIG: u16 = 1009;
+
+/// Open streams per user id in this process. Process-wide rather than per
+/// server: user ids are unique, so servers sharing a process (tests) do not
+/// count each other's users.
+static OPEN_STREAMS: LazyLock<Mutex<HashMap<String, usize>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// One open stream of a user, counted while it lives.
+#[derive(Debug)]
+struct StreamPermit {
+    user_id: String,
+}
+
+impl StreamPermit {
+    /// A permit unless the user already has `max` streams open.
+    fn take(user_id: &str, max: usize) -> Option<StreamPermit> {
+        let mut open = OPEN_STREAMS.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(user_id.to_string()).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamPermit { user_id: user_id.to_string() })
+    }
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        let mut open = OPEN_STREAMS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.user_id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
+}
 
 /// The events route (relative to `/api/v1`).
 pub fn router() -> Router<AppState> {
@@ -120,7 +180,7 @@ fn bearer(headers: &HeaderMap, query: &EventsQuery) -> Result<String, ApiError> 
         (status = 101, description = "Switching to the WebSocket protocol; text frames are EventMessage JSON", body = EventMessage),
         (status = 401, description = "Missing, invalid or expired credentials", body = ErrorBody),
         (status = 426, description = "Not a WebSocket upgrade request", body = ErrorBody),
-        (status = 429, description = "Rate limited", body = ErrorBody),
+        (status = 429, description = "Rate limited, or `too_many_streams`: the user has `events_max_sockets_per_user` streams open", body = ErrorBody),
     ))]
 pub async fn events(
     State(state): State<AppState>,
@@ -140,12 +200,59 @@ pub async fn events(
             format!("this route is a WebSocket: {e}"),
         )
     })?;
+    let max = state.config.events_max_sockets_per_user;
+    let permit = StreamPermit::take(&principal.user.id, max).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_streams",
+            format!("at most {max} event streams per user may be open; close one first"),
+        )
+    })?;
     // Subscribe before answering so no event between now and the first
     // read is missed.
+    let live = Live {
+        user_id: principal.user.id.clone(),
+        expires_at: state.auth.access_token_expiry(&token),
+        token,
+        auth: state.auth.clone(),
+        recheck: Duration::from_secs(state.config.events_recheck_s.max(1)),
+        _permit: permit,
+    };
     let rx = state.events.subscribe();
     let shutdown = state.shutdown.clone();
-    let user_id = principal.user.id.clone();
-    Ok(ws.on_upgrade(move |socket| stream(socket, user_id, rx, shutdown)))
+    Ok(ws
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| stream(socket, live, rx, shutdown)))
+}
+
+/// What an open stream needs to keep checking its caller.
+struct Live {
+    user_id: String,
+    /// The credential, checked again every `recheck`.
+    token: String,
+    /// Unix seconds at which an access token expires (`None` for API keys,
+    /// whose expiry the re-check sees).
+    expires_at: Option<i64>,
+    auth: Arc<Auth>,
+    recheck: Duration,
+    _permit: StreamPermit,
+}
+
+impl Live {
+    /// Why the stream must close now (`None`: the credential still holds,
+    /// or the check could not be made, which is no reason to drop a client).
+    async fn refused(&self) -> Option<String> {
+        match self.auth.authenticate(&self.token).await {
+            Ok(p) if p.user.id == self.user_id => None,
+            Ok(_) => Some("the credential changed owner".into()),
+            Err(e) if matches!(e.status.as_u16(), 401 | 403) => Some(e.message),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not re-check an event stream's credential");
+                None
+            }
+        }
+    }
 }
 
 async fn send_json(socket: &mut WebSocket, msg: &EventMessage) -> bool {
@@ -155,14 +262,31 @@ async fn send_json(socket: &mut WebSocket, msg: &EventMessage) -> bool {
     }
 }
 
+/// Sends a close frame (best effort: the client may be gone).
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+    // A close reason is at most 123 bytes.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let frame = CloseFrame { code, reason: reason[..end].to_string().into() };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
 async fn stream(
     mut socket: WebSocket,
-    user_id: String,
+    live: Live,
     mut rx: broadcast::Receiver<JobEvent>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let start = tokio::time::Instant::now();
     let mut ping = tokio::time::interval_at(start + PING_EVERY, PING_EVERY);
+    let mut recheck = tokio::time::interval_at(start + live.recheck, live.recheck);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Far in the future for keys: only the re-check ends those.
+    let left_ms = live.expires_at.map_or(i64::MAX / 2, |exp| exp * 1000 - now_ms()).max(0);
+    let expiry = tokio::time::sleep(Duration::from_millis(left_ms.unsigned_abs()));
+    tokio::pin!(expiry);
     let mut last_heard = start;
     loop {
         if *shutdown.borrow() {
@@ -171,7 +295,7 @@ async fn stream(
         tokio::select! {
             ev = rx.recv() => match ev {
                 Ok(ev) => {
-                    if ev.user_id == user_id && !send_json(&mut socket, &EventMessage::job(&ev)).await {
+                    if ev.user_id == live.user_id && !send_json(&mut socket, &EventMessage::job(&ev)).await {
                         return;
                     }
                 }
@@ -191,10 +315,33 @@ async fn stream(
                     return;
                 }
             }
+            _ = recheck.tick() => {
+                if let Some(reason) = live.refused().await {
+                    tracing::info!(user_id = %live.user_id, %reason, "closing an event stream");
+                    close(&mut socket, CLOSE_POLICY, &reason).await;
+                    return;
+                }
+            }
+            () = &mut expiry => {
+                close(&mut socket, CLOSE_POLICY, "access token expired").await;
+                return;
+            }
             msg = socket.recv() => match msg {
                 // Pongs and anything the client says count as signs of life;
                 // tungstenite answers the client's pings itself.
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Close(_))) | None => return,
+                Some(Err(e)) => {
+                    // The only read error worth telling the client about:
+                    // it sent more than the limit (tungstenite refuses the
+                    // frame from its header, before reading the payload).
+                    let text = e.to_string();
+                    if text.contains("too long") || text.contains("too big") {
+                        let reason = format!("message too big (limit {MAX_CLIENT_MESSAGE} bytes)");
+                        close(&mut socket, CLOSE_TOO_BIG, &reason).await;
+                    }
+                    tracing::debug!(error = %text, "WebSocket read failed");
+                    return;
+                }
                 Some(Ok(_)) => last_heard = tokio::time::Instant::now(),
             },
             changed = shutdown.changed() => {
@@ -204,12 +351,7 @@ async fn stream(
             }
         }
     }
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code: 1001,
-            reason: "server shutting down".into(),
-        })))
-        .await;
+    close(&mut socket, 1001, "server shutting down").await;
 }
 
 /// OpenAPI description of these routes.

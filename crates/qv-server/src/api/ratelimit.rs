@@ -1,5 +1,6 @@
-//! Token-bucket rate limits: per user or API key, and per client IP on the
-//! auth routes.
+//! Token-bucket rate limits: per user or API key, per client IP on the
+//! auth routes, and one bucket for all logins of the process (Argon2 work is
+//! the server's to ration: beyond it a login is answered 503 `overloaded`).
 //!
 //! Each bucket holds up to `burst` tokens and refills at `rate` tokens per
 //! second; a request takes one token or is answered 429 with `Retry-After`
@@ -126,6 +127,8 @@ impl Limiter {
 pub struct RateLimits {
     principal: Limiter,
     auth_ip: Limiter,
+    /// Every login of the process, one key.
+    logins: Limiter,
 }
 
 impl Default for RateLimits {
@@ -142,6 +145,8 @@ impl RateLimits {
             principal: Limiter::new(config.rate_limit_per_s, config.rate_limit_burst),
             // A minute's allowance may be spent at once, then it refills evenly.
             auth_ip: Limiter::new(per_min / 60.0, per_min),
+            // A second's allowance at once.
+            logins: Limiter::new(config.login_rate_limit_per_s, config.login_rate_limit_per_s),
         }
     }
 
@@ -164,6 +169,19 @@ impl RateLimits {
             },
         };
         self.auth_ip.check(&key).map_err(ApiError::too_many_requests)
+    }
+
+    /// Takes one token from the bucket of all logins, or 503 `overloaded`
+    /// with `Retry-After` (the server, not this client, is over its budget).
+    pub fn check_login_global(&self) -> Result<(), ApiError> {
+        self.logins.check("login").map_err(|secs| ApiError {
+            retry_after: Some(secs.max(1)),
+            ..ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "the server is receiving too many logins; retry in a moment",
+            )
+        })
     }
 }
 
@@ -219,6 +237,21 @@ mod tests {
         }
         assert!(l.len() <= SHARDS * SHARD_CAP);
         assert!(l.check("brand-new").is_err(), "overflow bucket is spent");
+    }
+
+    #[test]
+    fn global_login_budget_is_shared_and_answers_503() {
+        let cfg = crate::config::Config { login_rate_limit_per_s: 2.0, ..Default::default() };
+        let r = RateLimits::new(&cfg);
+        assert!(r.check_login_global().is_ok());
+        assert!(r.check_login_global().is_ok());
+        let e = r.check_login_global().unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code, e.retry_after), (503, "overloaded", Some(1)));
+        let off = RateLimits::new(&crate::config::Config {
+            login_rate_limit_per_s: 0.0,
+            ..Default::default()
+        });
+        assert!((0..1000).all(|_| off.check_login_global().is_ok()), "0 disables it");
     }
 
     #[test]

@@ -5,13 +5,26 @@
 //! stored as SHA-256 and rotated (reuse revokes the family); API keys are
 //! `qv_` + random bits, stored as SHA-256, with scopes; TOTP secrets are
 //! encrypted under a key derived from the server key.
+//!
+//! Abuse limits (docs/server.md, "Abuse limits: authentication and live
+//! events"): a login takes a place in the bounded Argon2 queue first (503
+//! when full), then reserves its attempt on the account in one statement
+//! (counted as a failure until it succeeds; the attempt that reaches
+//! `login_max_failures` locks the account; one attempt in flight per
+//! account), so concurrent guesses never get more than `login_max_failures`
+//! checks of the real hash. Unknown, locked and busy accounts are checked
+//! against a dummy hash and answered exactly like a wrong password.
+//! Second-factor codes are counted the same way per user, with their own
+//! lock (429 `mfa_locked`). New passwords follow [`policy`].
 
 pub mod jwt;
 pub mod keys;
 pub mod password;
+pub mod policy;
 pub mod totp;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,7 +40,7 @@ use crate::api::AppState;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::model::{new_id, now_ms, Role, User};
-use crate::store::{ApiKeyRecord, NewApiKey, Store, UserRecord};
+use crate::store::{ApiKeyRecord, LockLimits, NewApiKey, Store, UserRecord};
 use keys::ServerKeys;
 use password::Passwords;
 
@@ -104,7 +117,9 @@ impl Principal {
 
 /// Seconds a resolved user or API key is reused without asking the
 /// database. Changes made through this server (disable, revoke) take effect
-/// at once; other servers on the same database see them within this time.
+/// at once (a lookup racing with them cannot put the old record back: see
+/// [`TtlCache::put_if_current`]); other servers on the same database see
+/// them within this time.
 const CACHE_TTL: Duration = Duration::from_secs(2);
 /// Entries per cache before stale ones are dropped.
 const CACHE_CAP: usize = 10_000;
@@ -114,6 +129,11 @@ const TOUCH_EVERY_MS: i64 = 60_000;
 const LOCK_BASE_S: i64 = 30;
 /// Longest lock.
 const LOCK_MAX_S: i64 = 3600;
+/// Longest lock of second-factor codes (they double from `mfa_lock_s`).
+const MFA_LOCK_MAX_S: i64 = 86_400;
+/// How long a login attempt marks its account busy at most (the mark of a
+/// server that died mid-login expires after this).
+const LOGIN_LEASE_MS: i64 = 30_000;
 /// Length of a key: `qv_` + 43 base64url characters (32 bytes).
 const API_KEY_LEN: usize = 3 + 43;
 /// Characters of a key kept in listings.
@@ -132,11 +152,29 @@ pub struct TokenPair {
 #[derive(Debug)]
 struct TtlCache<V> {
     map: Mutex<HashMap<String, (Instant, V)>>,
+    /// Bumped by every removal: a lookup that read the database before a
+    /// removal must not store what it read after it.
+    generation: AtomicU64,
 }
 
 impl<V: Clone> TtlCache<V> {
     fn new() -> Self {
-        TtlCache { map: Mutex::new(HashMap::new()) }
+        TtlCache { map: Mutex::new(HashMap::new()), generation: AtomicU64::new(0) }
+    }
+
+    /// The generation to pass to [`TtlCache::put_if_current`]; read it
+    /// before reading the database.
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Stores `value` unless a removal happened since `generation` was read
+    /// (the value may be what the removal meant to forget).
+    fn put_if_current(&self, key: String, value: V, generation: u64) {
+        let mut map = self.lock();
+        if self.generation() == generation {
+            Self::insert(&mut map, key, value);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, V)>> {
@@ -148,8 +186,7 @@ impl<V: Clone> TtlCache<V> {
         map.get(key).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, v)| v.clone())
     }
 
-    fn put(&self, key: String, value: V) {
-        let mut map = self.lock();
+    fn insert(map: &mut HashMap<String, (Instant, V)>, key: String, value: V) {
         if map.len() >= CACHE_CAP {
             map.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
             if map.len() >= CACHE_CAP {
@@ -160,6 +197,8 @@ impl<V: Clone> TtlCache<V> {
     }
 
     fn remove_where(&self, f: impl Fn(&str, &V) -> bool) {
+        // Bump before taking the lock: any put after this sees the change.
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.lock().retain(|k, (_, v)| !f(k, v));
     }
 }
@@ -198,8 +237,37 @@ fn validation(message: impl Into<String>) -> ApiError {
     ApiError::invalid("validation_error", message)
 }
 
+/// The one answer to a login that did not check out: wrong password,
+/// unknown account, locked account or another attempt in flight (telling
+/// them apart would tell which accounts exist and which are locked).
 fn invalid_credentials() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "invalid username or password")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "invalid username or password (after repeated failures an account is locked for a while)",
+    )
+}
+
+/// 429 while a user's second-factor codes are locked.
+fn mfa_locked(until_ms: i64, now_ms: i64) -> ApiError {
+    let secs = u64::try_from((until_ms - now_ms + 999) / 1000).unwrap_or(1).max(1);
+    ApiError {
+        retry_after: Some(secs),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "mfa_locked",
+            format!("too many wrong two-factor codes: codes are refused for {secs} s"),
+        )
+    }
+}
+
+/// `password` cut to [`policy::MAX_CHARS`] characters (bounds the Argon2
+/// input of a login whose password can match no account), and whether it was cut.
+fn bounded(password: &str) -> (&str, bool) {
+    match password.char_indices().nth(policy::MAX_CHARS) {
+        Some((at, _)) => (&password[..at], true),
+        None => (password, false),
+    }
 }
 
 /// Checks the registration fields; the error names the first bad one.
@@ -222,11 +290,10 @@ pub fn validate_registration(email: &str, username: &str, password: &str) -> Res
             "email: must be an address with one `@` and text on both sides (at most 254 characters, no spaces)",
         ));
     }
-    let plen = password.chars().count();
-    if !(10..=256).contains(&plen) {
-        return Err(validation(format!("password: must be 10 to 256 characters (got {plen})")));
+    match policy::check(password, username, email) {
+        Some(why) => Err(validation(why)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Every scope an access token of `role` carries.
@@ -247,9 +314,9 @@ impl Auth {
                 .map_err(ApiError::internal)?
                 .map_err(ApiError::unavailable)?
         };
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let (concurrency, queue) = (config.argon2_concurrency(), config.argon2_queue());
         let passwords = {
-            let p = tokio::task::spawn_blocking(move || Passwords::new(cores.max(2)));
+            let p = tokio::task::spawn_blocking(move || Passwords::new(concurrency, queue));
             p.await.map_err(ApiError::internal)??
         };
         Ok(Auth {
@@ -262,6 +329,15 @@ impl Auth {
             api_keys: TtlCache::new(),
             touched: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// When an access token expires (Unix seconds, its `exp`); `None` for
+    /// API keys and for tokens that do not verify.
+    pub fn access_token_expiry(&self, bearer: &str) -> Option<i64> {
+        if bearer.starts_with("qv_") {
+            return None;
+        }
+        jwt::verify(&self.verifying, bearer, now_ms() / 1000).ok().map(|c| c.exp)
     }
 
     /// The public key that verifies access tokens.
@@ -293,8 +369,9 @@ impl Auth {
         let record = match self.api_keys.get(&hash) {
             Some(r) => r,
             None => {
+                let generation = self.api_keys.generation();
                 let r = self.store.api_key_by_hash(&hash).await?.ok_or_else(invalid)?;
-                self.api_keys.put(hash, r.clone());
+                self.api_keys.put_if_current(hash, r.clone(), generation);
                 r
             }
         };
@@ -340,13 +417,14 @@ impl Auth {
         let user = match self.users.get(id) {
             Some(u) => u,
             None => {
+                let generation = self.users.generation();
                 let u = self
                     .store
                     .user_by_id(id)
                     .await?
                     .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?
                     .user();
-                self.users.put(id.to_string(), u.clone());
+                self.users.put_if_current(id.to_string(), u.clone(), generation);
                 u
             }
         };
@@ -382,46 +460,62 @@ impl Auth {
     }
 
     /// Checks a password (and second factor) and issues tokens.
+    ///
+    /// Wrong password, unknown account, locked account and an account with
+    /// another login in flight all cost one Argon2 verification and get the
+    /// same answer, [`invalid_credentials`]. 503 `overloaded` when the
+    /// Argon2 queue is full (before any other work).
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         totp: Option<&str>,
     ) -> Result<TokenPair, ApiError> {
+        let slot = self.passwords.slot()?;
         let name = username.trim();
+        let (password, too_long) = bounded(password);
         // Nothing that could never be a username or email reaches the
-        // database (PostgreSQL refuses NUL bytes in text).
-        let plausible = !name.is_empty() && name.len() <= 254 && !name.contains('\0');
-        let record = if plausible { self.store.user_by_login(name).await? } else { None };
-        let Some(record) = record else {
-            // Same work as a wrong password, so timing does not tell which it was.
-            self.passwords.verify(None, password).await?;
+        // database (PostgreSQL refuses NUL bytes in text); a password over
+        // the policy's limit matches no account.
+        let plausible = !name.is_empty() && name.len() <= 254 && !name.contains('\0') && !too_long;
+        let now = now_ms();
+        let attempt = new_id();
+        let reservation = if plausible {
+            let lease = now + LOGIN_LEASE_MS;
+            self.store.reserve_login(name, &attempt, now, lease, &self.login_limits()).await?
+        } else {
+            None
+        };
+        let Some(r) = reservation.filter(|r| r.admitted) else {
+            slot.verify(None, password).await?;
             return Err(invalid_credentials());
         };
-        let now = now_ms();
-        if let Some(until) = record.locked_until.filter(|u| *u > now) {
-            let secs = u64::try_from((until - now + 999) / 1000).unwrap_or(1).max(1);
-            return Err(ApiError {
-                retry_after: Some(secs),
-                ..ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "account_locked",
-                    format!("too many failed logins: the account is locked for {secs} s"),
-                )
-            });
-        }
-        if !self.passwords.verify(Some(&record.password_hash), password).await? {
-            self.login_failed(&record.id).await?;
+        let ok = match slot.verify(Some(&r.password_hash), password).await {
+            Ok(ok) => ok,
+            Err(e) => {
+                let _ = self.store.release_login(&r.id, &attempt).await;
+                return Err(e);
+            }
+        };
+        if !ok {
+            self.store.release_login(&r.id, &attempt).await?;
+            if r.locked_until.is_some_and(|u| u > now) {
+                let (user_id, failures) = (&r.id, r.failed_logins);
+                tracing::warn!(user_id, failures, "account locked after failed logins");
+            }
             return Err(invalid_credentials());
         }
-        if record.disabled {
+        // The password is right: its failures are forgotten (wrong second
+        // factors are counted apart, by `checked_second_factor`).
+        self.store.login_succeeded(&r.id).await?;
+        if r.disabled {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "account_disabled",
                 "the account is disabled; ask an administrator",
             ));
         }
-        if record.mfa_enabled {
+        if self.store.totp(&r.id).await?.is_some_and(|t| t.enabled) {
             let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else {
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
@@ -429,29 +523,50 @@ impl Auth {
                     "this account uses two-factor authentication: send `totp` (a 6-digit code or a recovery code)",
                 ));
             };
-            if !self.second_factor(&record.id, code).await? {
-                self.login_failed(&record.id).await?;
+            if !self.checked_second_factor(&r.id, code).await? {
                 return Err(invalid_credentials());
             }
         }
-        if record.failed_logins > 0 || record.locked_until.is_some() {
-            self.store.reset_login_failures(&record.id).await?;
-        }
-        self.issue(&record.id, &new_id(), None).await
+        self.issue(&r.id, &new_id(), None).await
     }
 
-    /// Counts a failure and locks the account once there are too many.
-    async fn login_failed(&self, user_id: &str) -> Result<(), ApiError> {
-        let now = now_ms();
-        let failures = self.store.record_login_failure(user_id, now).await?;
-        let max = i64::from(self.config.login_max_failures.max(1));
-        if failures >= max {
-            let doublings = u32::try_from((failures - max).min(16)).unwrap_or(16);
-            let secs = (LOCK_BASE_S << doublings).min(LOCK_MAX_S);
-            self.store.lock_user(user_id, now + secs * 1000).await?;
-            tracing::warn!(user_id, failures, lock_s = secs, "account locked after failed logins");
+    fn login_limits(&self) -> LockLimits {
+        LockLimits {
+            max_failures: i64::from(self.config.login_max_failures.max(1)),
+            base_s: LOCK_BASE_S,
+            max_s: LOCK_MAX_S,
         }
-        Ok(())
+    }
+
+    fn mfa_limits(&self) -> LockLimits {
+        LockLimits {
+            max_failures: i64::from(self.config.mfa_max_failures.max(1)),
+            base_s: i64::try_from(self.config.mfa_lock_s).unwrap_or(MFA_LOCK_MAX_S),
+            max_s: MFA_LOCK_MAX_S,
+        }
+    }
+
+    /// Reserves (and counts) a second-factor check of `user_id`; 429
+    /// `mfa_locked` while codes are locked.
+    async fn reserve_mfa_check(&self, user_id: &str) -> Result<(), ApiError> {
+        let now = now_ms();
+        let attempt = new_id();
+        match self.store.reserve_mfa_check(user_id, &attempt, now, &self.mfa_limits()).await? {
+            Ok(()) => Ok(()),
+            Err(until) => Err(mfa_locked(until, now)),
+        }
+    }
+
+    /// [`Auth::second_factor`] behind the per-user limit on wrong codes.
+    async fn checked_second_factor(&self, user_id: &str, code: &str) -> Result<bool, ApiError> {
+        self.reserve_mfa_check(user_id).await?;
+        let ok = self.second_factor(user_id, code).await?;
+        if ok {
+            self.store.mfa_succeeded(user_id).await?;
+        } else {
+            tracing::info!(user_id, "wrong second-factor code");
+        }
+        Ok(ok)
     }
 
     /// Checks a TOTP code (replays refused) or spends a recovery code.
@@ -681,6 +796,7 @@ impl Auth {
         }
         let secret = self.open_secret(user_id, &record.secret_enc)?;
         let wrong = || ApiError::invalid("invalid_code", "code: incorrect or expired TOTP code");
+        self.reserve_mfa_check(user_id).await?;
         let step = totp::matching_step(&secret, code.trim(), now_ms() / 1000).ok_or_else(wrong)?;
         let codes: Vec<String> =
             (0..totp::RECOVERY_CODES).map(|_| totp::new_recovery_code()).collect();
@@ -689,6 +805,7 @@ impl Auth {
         if !self.store.enable_totp(user_id, step, &hashes).await? {
             return Err(wrong());
         }
+        self.store.mfa_succeeded(user_id).await?;
         self.forget_user(user_id);
         Ok(codes)
     }
@@ -701,7 +818,7 @@ impl Auth {
         if !enabled {
             return Err(ApiError::conflict("TOTP is not enabled"));
         }
-        if !self.second_factor(user_id, code.trim()).await? {
+        if !self.checked_second_factor(user_id, code.trim()).await? {
             return Err(ApiError::invalid(
                 "invalid_code",
                 "code: incorrect, expired or already used code",

@@ -2,7 +2,8 @@
 //!
 //! Every state change that races (a refresh-token rotation, a TOTP step, a
 //! recovery code, a login failure) is one conditional statement or one
-//! transaction, so several servers on one database agree.
+//! transaction, so several servers on one database agree. Login attempts and
+//! second-factor checks are reserved (and counted) before the check runs.
 
 use sqlx::FromRow;
 
@@ -43,6 +44,63 @@ impl UserRecord {
             mfa_enabled: self.mfa_enabled,
             created_at: self.created_at,
         }
+    }
+}
+
+/// A reserved login attempt (see [`Store::reserve_login`]).
+#[derive(Clone, Debug)]
+pub struct LoginReservation {
+    pub id: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    /// Failures counted so far, this attempt included.
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    /// Whether this attempt may check the password: the account was neither
+    /// locked nor busy with another attempt.
+    pub admitted: bool,
+}
+
+/// The row [`Store::reserve_login`] reads back.
+#[derive(FromRow)]
+struct ReservedLogin {
+    id: String,
+    password_hash: String,
+    disabled: bool,
+    failed_logins: i64,
+    locked_until: Option<i64>,
+    /// The attempt in flight after the update: ours when admitted.
+    login_attempt: Option<String>,
+}
+
+/// When repeated failures lock: after `max_failures`, for `base_s`
+/// seconds, doubling with each further failure up to `max_s`.
+#[derive(Clone, Copy, Debug)]
+pub struct LockLimits {
+    pub max_failures: i64,
+    pub base_s: i64,
+    pub max_s: i64,
+}
+
+impl LockLimits {
+    /// Lock length in ms after `extra` failures past the maximum.
+    pub fn lock_ms(&self, extra: i64) -> i64 {
+        let doublings = u32::try_from(extra.clamp(0, 32)).unwrap_or(32);
+        self.base_s.max(1).saturating_mul(1i64 << doublings).min(self.max_s.max(1)) * 1000
+    }
+
+    /// SQL for [`LockLimits::lock_ms`] of the SQL expression `extra`: a
+    /// `CASE` over the few doublings before the cap (both dialects; SQLite
+    /// has no portable power function). Only numbers are formatted in.
+    fn lock_ms_case(&self, extra: &str) -> String {
+        let mut sql = format!("(CASE {extra}");
+        let mut n = 0;
+        while n < 32 && self.lock_ms(n) < self.lock_ms(n + 1) {
+            sql.push_str(&format!(" WHEN {n} THEN {}", self.lock_ms(n)));
+            n += 1;
+        }
+        sql.push_str(&format!(" ELSE {} END)", self.lock_ms(n)));
+        sql
     }
 }
 
@@ -207,34 +265,127 @@ impl Store {
         Ok(())
     }
 
-    /// Counts a failed login and returns the consecutive failures so far.
-    pub async fn record_login_failure(&self, id: &str, now: i64) -> Result<i64, StoreError> {
-        let row: Option<(i64,)> = with_pool!(self, p => sqlx::query_as(
-            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = $1 WHERE id = $2 \
-             RETURNING failed_logins",
-        )
-        .bind(now)
-        .bind(id)
-        .fetch_optional(p)
-        .await)?;
-        Ok(row.map_or(0, |r| r.0))
+    /// Reserves a login attempt on the account whose username or email is
+    /// `name`, in one statement, before any password is checked (see
+    /// [`LoginReservation`]). `None` when there is no such account.
+    ///
+    /// Unless the account is locked, the attempt is counted as a failure at
+    /// once (a success clears the count), and the attempt that reaches
+    /// `limits.max_failures` also sets the lock; so however many attempts
+    /// run at once, at most `max_failures` are ever admitted before the
+    /// lock. The attempt is admitted (`attempt` becomes the account's
+    /// attempt in flight until `lease_until`) unless the account is locked or
+    /// another attempt is in flight.
+    pub async fn reserve_login(
+        &self,
+        name: &str,
+        attempt: &str,
+        now: i64,
+        lease_until: i64,
+        limits: &LockLimits,
+    ) -> Result<Option<LoginReservation>, StoreError> {
+        let key = name.to_lowercase();
+        let column = if key.contains('@') { "email_key" } else { "username_key" };
+        let lock = limits.lock_ms_case("failed_logins + 1 - $3");
+        let sql = format!(
+            "UPDATE users SET \
+             failed_logins = CASE WHEN locked_until > $2 THEN failed_logins ELSE failed_logins + 1 END, \
+             locked_until = CASE WHEN locked_until > $2 THEN locked_until \
+                 WHEN failed_logins + 1 >= $3 THEN $2 + {lock} ELSE locked_until END, \
+             login_attempt = CASE WHEN locked_until > $2 OR login_attempt_until > $2 \
+                 THEN login_attempt ELSE $4 END, \
+             login_attempt_until = CASE WHEN locked_until > $2 OR login_attempt_until > $2 \
+                 THEN login_attempt_until ELSE $5 END \
+             WHERE {column} = $1 \
+             RETURNING id, password_hash, disabled, failed_logins, locked_until, login_attempt"
+        );
+        let row: Option<ReservedLogin> = with_pool!(self, p => sqlx::query_as(&sql)
+            .bind(&key)
+            .bind(now)
+            .bind(limits.max_failures)
+            .bind(attempt)
+            .bind(lease_until)
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.map(|r| LoginReservation {
+            admitted: r.login_attempt.as_deref() == Some(attempt),
+            id: r.id,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+            failed_logins: r.failed_logins,
+            locked_until: r.locked_until,
+        }))
     }
 
-    /// Locks the account until `until` (ms).
-    pub async fn lock_user(&self, id: &str, until: i64) -> Result<(), StoreError> {
-        with_pool!(self, p => sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
-            .bind(until)
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+    /// Ends login attempt `attempt` of user `id` after a wrong password (the
+    /// failure was counted by [`Store::reserve_login`]).
+    pub async fn release_login(&self, id: &str, attempt: &str) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query(
+            "UPDATE users SET login_attempt = NULL, login_attempt_until = NULL \
+             WHERE id = $1 AND login_attempt = $2",
+        )
+        .bind(id)
+        .bind(attempt)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
-    /// Clears failed logins and any lock (after a successful login).
-    pub async fn reset_login_failures(&self, id: &str) -> Result<(), StoreError> {
+    /// Ends a login attempt whose password was right: clears the failure
+    /// count, any lock and the attempt in flight.
+    pub async fn login_succeeded(&self, id: &str) -> Result<(), StoreError> {
         with_pool!(self, p => sqlx::query(
-            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+            "UPDATE users SET failed_logins = 0, locked_until = NULL, login_attempt = NULL, \
+             login_attempt_until = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Reserves a check of a second-factor code of user `id`, in one
+    /// statement, like [`Store::reserve_login`]: unless codes are locked the
+    /// check counts as a failure at once, and the one reaching
+    /// `limits.max_failures` sets the lock. `Err(until)` (ms) when codes are
+    /// locked; `Ok(())` when the check may run.
+    pub async fn reserve_mfa_check(
+        &self,
+        id: &str,
+        attempt: &str,
+        now: i64,
+        limits: &LockLimits,
+    ) -> Result<Result<(), i64>, StoreError> {
+        let lock = limits.lock_ms_case("mfa_failures + 1 - $3");
+        let sql = format!(
+            "UPDATE users SET \
+             mfa_failures = CASE WHEN mfa_locked_until > $2 THEN mfa_failures ELSE mfa_failures + 1 END, \
+             mfa_locked_until = CASE WHEN mfa_locked_until > $2 THEN mfa_locked_until \
+                 WHEN mfa_failures + 1 >= $3 THEN $2 + {lock} ELSE mfa_locked_until END, \
+             mfa_attempt = CASE WHEN mfa_locked_until > $2 THEN mfa_attempt ELSE $4 END \
+             WHERE id = $1 RETURNING mfa_attempt, mfa_locked_until"
+        );
+        let row: Option<(Option<String>, Option<i64>)> = with_pool!(self, p => sqlx::query_as(&sql)
+            .bind(id)
+            .bind(now)
+            .bind(limits.max_failures)
+            .bind(attempt)
+            .fetch_optional(p)
+            .await)?;
+        match row {
+            None => Err(StoreError::NotFound("user")),
+            Some((holder, _)) if holder.as_deref() == Some(attempt) => Ok(Ok(())),
+            Some((_, until)) => Ok(Err(until.unwrap_or(now))),
+        }
+    }
+
+    /// Clears the wrong-code count and lock of user `id` (a right code).
+    pub async fn mfa_succeeded(&self, id: &str) -> Result<(), StoreError> {
+        with_pool!(self, p => sqlx::query(
+            "UPDATE users SET mfa_failures = 0, mfa_locked_until = NULL, mfa_attempt = NULL \
+             WHERE id = $1",
         )
         .bind(id)
         .execute(p)
