@@ -68,7 +68,8 @@ fn parse_args() -> Args {
     }
     let url = url.unwrap_or_else(|| usage("--url is required"));
     let hostport = url.trim_start_matches("http://").trim_end_matches('/');
-    let addr: SocketAddr = hostport.parse().unwrap_or_else(|_| usage("--url must be http://IP:PORT"));
+    let addr: SocketAddr =
+        hostport.parse().unwrap_or_else(|_| usage("--url must be http://IP:PORT"));
     if !addr.ip().is_loopback() {
         usage("the target must be a loopback address");
     }
@@ -115,7 +116,13 @@ impl Ctx {
         )
     }
 
-    async fn post(&self, c: &reqwest::Client, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    async fn post(
+        &self,
+        c: &reqwest::Client,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (u16, Value) {
         let mut req = c.post(self.url(path)).json(&body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -150,7 +157,12 @@ impl Ctx {
         assert!(s == 201, "register {username}: {s} {v}");
         let id = v["id"].as_str().unwrap_or_default().to_string();
         let (s, v) = self
-            .post(&c, "/api/v1/auth/login", None, json!({"username": username, "password": PASSWORD}))
+            .post(
+                &c,
+                "/api/v1/auth/login",
+                None,
+                json!({"username": username, "password": PASSWORD}),
+            )
             .await;
         assert!(s == 200, "login {username}: {s} {v}");
         (id, v["access_token"].as_str().unwrap_or_default().to_string())
@@ -159,7 +171,12 @@ impl Ctx {
     async fn admin_token(&self) -> String {
         let c = client_from(0, 250);
         let (s, v) = self
-            .post(&c, "/api/v1/auth/login", None, json!({"username": self.args.admin.0, "password": self.args.admin.1}))
+            .post(
+                &c,
+                "/api/v1/auth/login",
+                None,
+                json!({"username": self.args.admin.0, "password": self.args.admin.1}),
+            )
             .await;
         assert!(s == 200, "admin login: {s} {v}");
         v["access_token"].as_str().unwrap_or_default().to_string()
@@ -212,10 +229,18 @@ async fn nested_gates(ctx: &Ctx) -> Outcome {
     let program = qasm(&src);
     let mut answers = Vec::new();
     // The editor's parse route answers 200 with `ok: false` and the errors.
-    let (s, v) = ctx.post(&ctx.http, "/api/v1/circuits/parse", Some(&token), json!({"source": program["source"]})).await;
+    let (s, v) = ctx
+        .post(
+            &ctx.http,
+            "/api/v1/circuits/parse",
+            Some(&token),
+            json!({"source": program["source"]}),
+        )
+        .await;
     answers.push(("parse", if s == 200 && v["ok"] == false { 422 } else { s }));
     for backend in ["auto", "statevector", "stabilizer"] {
-        let (s, _) = ctx.submit(&token, json!({"program": program, "shots": 10, "backend": backend})).await;
+        let (s, _) =
+            ctx.submit(&token, json!({"program": program, "shots": 10, "backend": backend})).await;
         answers.push((backend, s));
     }
     let alive = ctx.healthz().await;
@@ -224,7 +249,11 @@ async fn nested_gates(ctx: &Ctx) -> Outcome {
         "answers {answers:?} (parse: 422 = a 200 with ok=false and the error); healthz {}",
         if alive { "ok" } else { "DOWN" }
     );
-    if alive && all_4xx { held(detail) } else { broke(detail) }
+    if alive && all_4xx {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn huge_result(ctx: &Ctx) -> Outcome {
@@ -234,7 +263,11 @@ async fn huge_result(ctx: &Ctx) -> Outcome {
     let (s, v) = ctx.submit(&token, json!({"program": program, "shots": 1_000_000})).await;
     let alive = ctx.healthz().await;
     let detail = format!("submit {s} in {:?}: {}", started.elapsed(), v["error"]["message"]);
-    if (s == 413 || s == 422) && alive { held(detail) } else { broke(detail) }
+    if (s == 413 || s == 422) && alive {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn parallel_guesses(ctx: &Ctx) -> Outcome {
@@ -255,13 +288,19 @@ async fn parallel_guesses(ctx: &Ctx) -> Outcome {
         statuses.push(t.await.unwrap_or(0));
     }
     let c = client_from(2, 100);
-    let (s, v) = ctx.post(&c, "/api/v1/auth/login", None, json!({"username": username, "password": PASSWORD})).await;
+    let (s, v) = ctx
+        .post(&c, "/api/v1/auth/login", None, json!({"username": username, "password": PASSWORD}))
+        .await;
     let detail = format!(
         "55 wrong guesses answered {:?}; then the right password: {s} {}",
         count_statuses(&statuses),
         v["error"]["code"]
     );
-    if s != 200 && !statuses.contains(&500) { held(detail) } else { broke(detail) }
+    if s != 200 && !statuses.contains(&500) {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 fn count_statuses(statuses: &[u16]) -> Vec<(u16, usize)> {
@@ -292,8 +331,10 @@ async fn argon2_flood(ctx: &Ctx) -> Outcome {
             let mut statuses = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 let t = Instant::now();
-                let body = json!({"username": format!("nobody{i}"), "password": "not a password at all"});
-                let s = c.post(&url).json(&body).send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+                let body =
+                    json!({"username": format!("nobody{i}"), "password": "not a password at all"});
+                let s =
+                    c.post(&url).json(&body).send().await.map(|r| r.status().as_u16()).unwrap_or(0);
                 answered.fetch_add(1, Ordering::Relaxed);
                 if t.elapsed() > Duration::from_secs(2) {
                     slow.fetch_add(1, Ordering::Relaxed);
@@ -314,7 +355,14 @@ async fn argon2_flood(ctx: &Ctx) -> Outcome {
     let mut tries = 0;
     while t.elapsed() < Duration::from_secs(15) {
         tries += 1;
-        real = ctx.post(&c, "/api/v1/auth/login", None, json!({"username": username, "password": PASSWORD})).await;
+        real = ctx
+            .post(
+                &c,
+                "/api/v1/auth/login",
+                None,
+                json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
         if real.0 != 503 && real.0 != 429 {
             break;
         }
@@ -336,8 +384,13 @@ async fn argon2_flood(ctx: &Ctx) -> Outcome {
         real.0,
         real_time.as_secs_f64()
     );
-    let ok = real.0 == 200 && real_time < Duration::from_secs(10) && !statuses.contains(&500) && alive;
-    if ok { held(detail) } else { broke(detail) }
+    let ok =
+        real.0 == 200 && real_time < Duration::from_secs(10) && !statuses.contains(&500) && alive;
+    if ok {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn connection_flood(ctx: &Ctx) -> Outcome {
@@ -376,7 +429,10 @@ async fn connection_flood(ctx: &Ctx) -> Outcome {
     let mut still_open = 0usize;
     let reads = held_open.iter_mut().map(|s| async move {
         let mut b = [0u8; 1];
-        !matches!(tokio::time::timeout(Duration::from_millis(500), s.read(&mut b)).await, Ok(Ok(0)) | Ok(Err(_)))
+        !matches!(
+            tokio::time::timeout(Duration::from_millis(500), s.read(&mut b)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
     });
     for open in futures_util::future::join_all(reads).await {
         still_open += usize::from(open);
@@ -390,7 +446,11 @@ async fn connection_flood(ctx: &Ctx) -> Outcome {
         if alive_during { "ok" } else { "DOWN" },
         if alive_after { "ok" } else { "DOWN" }
     );
-    if alive_during && alive_after && still_open == 0 { held(detail) } else { broke(detail) }
+    if alive_during && alive_after && still_open == 0 {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn slowloris(ctx: &Ctx) -> Outcome {
@@ -421,15 +481,18 @@ async fn slowloris(ctx: &Ctx) -> Outcome {
     }
     let alive = ctx.healthz().await;
     match closed_after {
-        Some(after) if alive => held(format!("all 50 closed by the server after {:.0} s", after.as_secs_f64())),
+        Some(after) if alive => {
+            held(format!("all 50 closed by the server after {:.0} s", after.as_secs_f64()))
+        }
         _ => broke(format!("connections still open after 40 s (healthz {alive})")),
     }
 }
 
-async fn ws_connect(ctx: &Ctx, token: &str) -> Option<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>> {
+async fn ws_connect(ctx: &Ctx, token: &str) -> Option<Ws> {
     let url = format!("{}/api/v1/events", ctx.args.url.replacen("http://", "ws://", 1));
     let mut req = url.into_client_request().ok()?;
-    req.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).ok()?);
+    req.headers_mut()
+        .insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).ok()?);
     tokio_tungstenite::connect_async(req).await.ok().map(|(ws, _)| ws)
 }
 
@@ -492,13 +555,37 @@ async fn ws_big_messages(ctx: &Ctx) -> Outcome {
          RSS growth {}",
         growth_mb.map_or("unknown (no --pid)".to_string(), |g| format!("{g} MB"))
     );
-    if closed == n && n > 0 && alive && growth_mb.is_none_or(|g| g < 100) { held(detail) } else { broke(detail) }
+    if closed == n && n > 0 && alive && growth_mb.is_none_or(|g| g < 100) {
+        held(detail)
+    } else {
+        broke(detail)
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+/// Whether the server closes `ws` within `limit`.
+async fn closed_within(ws: &mut Ws, limit: Duration) -> bool {
+    tokio::time::timeout(limit, async {
+        while let Some(m) = ws.next().await {
+            if matches!(m, Ok(Message::Close(_)) | Err(_)) {
+                return;
+            }
+        }
+    })
+    .await
+    .is_ok()
 }
 
 async fn ws_after_revoke(ctx: &Ctx) -> Outcome {
     let (_, token) = ctx.user("wsrevoke", (1, 6)).await;
     let (s, key) = ctx
-        .post(&ctx.http, "/api/v1/api-keys", Some(&token), json!({"name": "abuse", "scopes": ["jobs:read"]}))
+        .post(
+            &ctx.http,
+            "/api/v1/api-keys",
+            Some(&token),
+            json!({"name": "abuse", "scopes": ["jobs:read"]}),
+        )
         .await;
     if s != 201 {
         return broke(format!("cannot create an API key: {s} {key}"));
@@ -508,20 +595,28 @@ async fn ws_after_revoke(ctx: &Ctx) -> Outcome {
     let Some(mut ws) = ws_connect(ctx, &secret).await else {
         return broke("cannot open the event stream with the key");
     };
-    let r = ctx.http.delete(ctx.url(&format!("/api/v1/api-keys/{id}"))).bearer_auth(&token).send().await;
+    let r = ctx
+        .http
+        .delete(ctx.url(&format!("/api/v1/api-keys/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await;
     let revoked = r.map(|r| r.status().as_u16()).unwrap_or(0);
     let t = Instant::now();
-    let closed = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(m) = ws.next().await {
-            if matches!(m, Ok(Message::Close(_)) | Err(_)) {
-                return;
-            }
+    let closed = closed_within(&mut ws, Duration::from_secs(60)).await;
+    let detail = format!(
+        "revoke answered {revoked}; stream {}",
+        if closed {
+            format!("closed after {:.1} s", t.elapsed().as_secs_f64())
+        } else {
+            "still open after 60 s".into()
         }
-    })
-    .await
-    .is_ok();
-    let detail = format!("revoke answered {revoked}; stream {}", if closed { format!("closed after {:.1} s", t.elapsed().as_secs_f64()) } else { "still open after 60 s".into() });
-    if closed { held(detail) } else { broke(detail) }
+    );
+    if closed {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn ws_after_disable(ctx: &Ctx) -> Outcome {
@@ -530,19 +625,24 @@ async fn ws_after_disable(ctx: &Ctx) -> Outcome {
         return broke("cannot open the event stream");
     };
     let admin = ctx.admin_token().await;
-    let (s, _) = ctx.post(&ctx.http, &format!("/api/v1/admin/users/{id}/disable"), Some(&admin), json!({})).await;
+    let (s, _) = ctx
+        .post(&ctx.http, &format!("/api/v1/admin/users/{id}/disable"), Some(&admin), json!({}))
+        .await;
     let t = Instant::now();
-    let closed = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(m) = ws.next().await {
-            if matches!(m, Ok(Message::Close(_)) | Err(_)) {
-                return;
-            }
+    let closed = closed_within(&mut ws, Duration::from_secs(60)).await;
+    let detail = format!(
+        "disable answered {s}; stream {}",
+        if closed {
+            format!("closed after {:.1} s", t.elapsed().as_secs_f64())
+        } else {
+            "still open after 60 s".into()
         }
-    })
-    .await
-    .is_ok();
-    let detail = format!("disable answered {s}; stream {}", if closed { format!("closed after {:.1} s", t.elapsed().as_secs_f64()) } else { "still open after 60 s".into() });
-    if closed && s == 200 { held(detail) } else { broke(detail) }
+    );
+    if closed && s == 200 {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn job_status(ctx: &Ctx, token: &str, id: &str) -> Value {
@@ -553,7 +653,9 @@ async fn priority_starvation(ctx: &Ctx) -> Outcome {
     let (_, a) = ctx.user("prio_a", (1, 8)).await;
     let (_, b) = ctx.user("prio_b", (1, 9)).await;
     // Slow enough that the queue builds up: 16 qubits of random-ish gates.
-    let program = qasm("qreg q[16];\ncreg c[16];\nh q;\nrz(0.3) q;\ncx q[0],q[1];\nt q;\nh q;\nmeasure q -> c;\n");
+    let program = qasm(
+        "qreg q[16];\ncreg c[16];\nh q;\nrz(0.3) q;\ncx q[0],q[1];\nt q;\nh q;\nmeasure q -> c;\n",
+    );
     let mut a_ids = Vec::new();
     for _ in 0..200 {
         let (s, v) = ctx.submit(&a, json!({"program": program, "shots": 100, "priority": 9})).await;
@@ -589,13 +691,20 @@ async fn priority_starvation(ctx: &Ctx) -> Outcome {
         }
     }
     for id in &a_ids {
-        let _ = ctx.post(&ctx.http, &format!("/api/v1/jobs/{id}/cancel"), Some(&a), json!({})).await;
+        let _ =
+            ctx.post(&ctx.http, &format!("/api/v1/jobs/{id}/cancel"), Some(&a), json!({})).await;
     }
     let detail = match &b_started {
-        Some(_) => format!("B's priority-0 job started after {a_before} of A's 200 priority-9 jobs"),
+        Some(_) => {
+            format!("B's priority-0 job started after {a_before} of A's 200 priority-9 jobs")
+        }
         None => "B's job did not start within 120 s".to_string(),
     };
-    if b_started.is_some() && a_before <= 10 { held(detail) } else { broke(detail) }
+    if b_started.is_some() && a_before <= 10 {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn quota_flood(ctx: &Ctx) -> Outcome {
@@ -614,10 +723,17 @@ async fn quota_flood(ctx: &Ctx) -> Outcome {
         }
     }
     for id in &accepted {
-        let _ = ctx.post(&ctx.http, &format!("/api/v1/jobs/{id}/cancel"), Some(&token), json!({})).await;
+        let _ = ctx
+            .post(&ctx.http, &format!("/api/v1/jobs/{id}/cancel"), Some(&token), json!({}))
+            .await;
     }
     match refusal {
-        Some((429, v)) => held(format!("{} jobs accepted, then 429 {}: {}", accepted.len(), v["error"]["code"], v["error"]["message"])),
+        Some((429, v)) => held(format!(
+            "{} jobs accepted, then 429 {}: {}",
+            accepted.len(),
+            v["error"]["code"],
+            v["error"]["message"]
+        )),
         Some((s, v)) => broke(format!("{} accepted, then {s} {v}", accepted.len())),
         None => broke("3,000 jobs accepted from one user"),
     }
@@ -634,7 +750,11 @@ async fn nul_bytes(ctx: &Ctx) -> Outcome {
     }
     answers.push(ctx.get("/api/v1/jobs?backend=%00", &token).await.0);
     let detail = format!("answers {answers:?}");
-    if answers.iter().all(|s| *s == 400) { held(detail) } else { broke(detail) }
+    if answers.iter().all(|s| *s == 400) {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn weak_password(ctx: &Ctx) -> Outcome {
@@ -643,17 +763,27 @@ async fn weak_password(ctx: &Ctx) -> Outcome {
     for (i, pw) in ["aaaaaaaaaa", "password1234", "qwertyuiop123"].iter().enumerate() {
         let name = format!("weak{i}_{}", ctx.run);
         let (s, _) = ctx
-            .post(&c, "/api/v1/auth/register", None, json!({"email": format!("{name}@example.com"), "username": name, "password": pw}))
+            .post(
+                &c,
+                "/api/v1/auth/register",
+                None,
+                json!({"email": format!("{name}@example.com"), "username": name, "password": pw}),
+            )
             .await;
         answers.push((*pw, s));
     }
     let detail = format!("answers {answers:?}");
-    if answers.iter().all(|(_, s)| *s == 400) { held(detail) } else { broke(detail) }
+    if answers.iter().all(|(_, s)| *s == 400) {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 fn totp_code(secret_b32: &str, offset_steps: i64) -> String {
     let secret = data_encoding::BASE32_NOPAD.decode(secret_b32.as_bytes()).unwrap_or_default();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let step = qv_server::auth::totp::step_at(now.as_secs() as i64) + offset_steps;
     format!("{:06}", qv_server::auth::totp::code_at(&secret, step))
 }
@@ -665,20 +795,46 @@ async fn totp_bruteforce(ctx: &Ctx) -> Outcome {
         return broke(format!("enroll: {s} {e}"));
     }
     let secret = e["secret"].as_str().unwrap_or_default().to_string();
-    let (s, v) = ctx.post(&ctx.http, "/api/v1/mfa/totp/verify", Some(&token), json!({"code": totp_code(&secret, 0)})).await;
+    let (s, v) = ctx
+        .post(
+            &ctx.http,
+            "/api/v1/mfa/totp/verify",
+            Some(&token),
+            json!({"code": totp_code(&secret, 0)}),
+        )
+        .await;
     if s != 200 {
         return broke(format!("verify: {s} {v}"));
     }
     let mut answers = Vec::new();
     for i in 0..10 {
-        let (s, _) = ctx.post(&ctx.http, "/api/v1/mfa/totp/disable", Some(&token), json!({"code": format!("{:06}", 100_000 + i)})).await;
+        let (s, _) = ctx
+            .post(
+                &ctx.http,
+                "/api/v1/mfa/totp/disable",
+                Some(&token),
+                json!({"code": format!("{:06}", 100_000 + i)}),
+            )
+            .await;
         answers.push(s);
     }
-    // The right code right after: still refused while the limit holds.
-    let (right, _) = ctx.post(&ctx.http, "/api/v1/mfa/totp/disable", Some(&token), json!({"code": totp_code(&secret, 0)})).await;
+    // A right code right after (the next step's: the current one was used
+    // by verify and is not accepted twice): still refused while the limit holds.
+    let (right, _) = ctx
+        .post(
+            &ctx.http,
+            "/api/v1/mfa/totp/disable",
+            Some(&token),
+            json!({"code": totp_code(&secret, 1)}),
+        )
+        .await;
     let limited_at = answers.iter().position(|s| *s == 429);
     let detail = format!("10 wrong codes answered {answers:?}; the right code then: {right}");
-    if limited_at.is_some_and(|i| i <= 5) && right != 200 { held(detail) } else { broke(detail) }
+    if limited_at.is_some_and(|i| i <= 5) && right != 200 {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn locked_vs_unknown(ctx: &Ctx) -> Outcome {
@@ -686,7 +842,14 @@ async fn locked_vs_unknown(ctx: &Ctx) -> Outcome {
     let locked = format!("locked_{}", ctx.run);
     let c = client_from(1, 15);
     for i in 0..8 {
-        let _ = ctx.post(&c, "/api/v1/auth/login", None, json!({"username": locked, "password": format!("wrong {i}")})).await;
+        let _ = ctx
+            .post(
+                &c,
+                "/api/v1/auth/login",
+                None,
+                json!({"username": locked, "password": format!("wrong {i}")}),
+            )
+            .await;
     }
     let time = |name: String, from: u8| {
         let c = client_from(3, from);
@@ -696,7 +859,11 @@ async fn locked_vs_unknown(ctx: &Ctx) -> Outcome {
             let mut bodies = Vec::new();
             for _ in 0..7 {
                 let t = Instant::now();
-                let r = c.post(&url).json(&json!({"username": name, "password": "wrong again"})).send().await;
+                let r = c
+                    .post(&url)
+                    .json(&json!({"username": name, "password": "wrong again"}))
+                    .send()
+                    .await;
                 times.push(t.elapsed().as_secs_f64());
                 if let Ok(r) = r {
                     bodies.push((r.status().as_u16(), r.text().await.unwrap_or_default()));
@@ -716,7 +883,11 @@ async fn locked_vs_unknown(ctx: &Ctx) -> Outcome {
         t_unknown * 1e3,
         b_locked.last().map(|b| b.0)
     );
-    if same_answer && (0.5..2.0).contains(&ratio) { held(detail) } else { broke(detail) }
+    if same_answer && (0.5..2.0).contains(&ratio) {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn metrics_public(ctx: &Ctx) -> Outcome {
@@ -724,11 +895,23 @@ async fn metrics_public(ctx: &Ctx) -> Outcome {
     let s = c.get(ctx.url("/metrics")).send().await.map(|r| r.status().as_u16()).unwrap_or(0);
     match &ctx.args.metrics_token {
         Some(t) => {
-            let with = c.get(ctx.url("/metrics")).bearer_auth(t).send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+            let with = c
+                .get(ctx.url("/metrics"))
+                .bearer_auth(t)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0);
             let detail = format!("without the token {s}, with it {with}");
-            if s == 401 && with == 200 { held(detail) } else { broke(detail) }
+            if s == 401 && with == 200 {
+                held(detail)
+            } else {
+                broke(detail)
+            }
         }
-        None => broke(format!("no --metrics-token given: loopback clients may read /metrics ({s})")),
+        None => {
+            broke(format!("no --metrics-token given: loopback clients may read /metrics ({s})"))
+        }
     }
 }
 
@@ -743,16 +926,26 @@ async fn security_headers(ctx: &Ctx) -> Outcome {
         && h.get("x-content-type-options").is_some_and(|v| v == "nosniff")
         && h.get("referrer-policy").is_some();
     let detail = format!("CSP `{csp}`");
-    if ok { held(detail) } else { broke(detail) }
+    if ok {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 async fn data_dir_modes(ctx: &Ctx) -> Outcome {
     use std::os::unix::fs::PermissionsExt;
     let Some(dir) = &ctx.args.data_dir else { return broke("no --data-dir given") };
-    let mode = |p: String| std::fs::metadata(&p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0o777);
-    let (d, db, key) = (mode(dir.clone()), mode(format!("{dir}/qv.db")), mode(format!("{dir}/server.key")));
+    let mode =
+        |p: String| std::fs::metadata(&p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0o777);
+    let (d, db, key) =
+        (mode(dir.clone()), mode(format!("{dir}/qv.db")), mode(format!("{dir}/server.key")));
     let detail = format!("data dir {d:o}, qv.db {db:o}, server.key {key:o}");
-    if d == 0o700 && db == 0o600 && key == 0o600 { held(detail) } else { broke(detail) }
+    if d == 0o700 && db == 0o600 && key == 0o600 {
+        held(detail)
+    } else {
+        broke(detail)
+    }
 }
 
 // ---------------------------------------------------------------- main
@@ -771,13 +964,21 @@ async fn main() {
             args.connections = room;
         }
     }
-    let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() % 0xffffff);
+    let run = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+            % 0xffffff
+    );
     let http = client_from(0, 1);
     let ctx = Ctx { args, http, run };
     if !ctx.healthz().await {
         usage(&format!("no server answers at {}", ctx.args.url));
     }
-    type Attack = for<'a> fn(&'a Ctx) -> std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + 'a>>;
+    type Attack =
+        for<'a> fn(&'a Ctx) -> std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + 'a>>;
     macro_rules! attacks {
         ($($name:literal => $f:ident),* $(,)?) => {
             vec![$(($name, (|c| Box::pin($f(c))) as Attack)),*]
