@@ -6,16 +6,13 @@
 #[macro_use]
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use common::{postgres_url, Db, Session, TestServer};
+use common::{postgres_url, Db, TestServer};
 use hmac::{Hmac, Mac};
-use qv_server::auth::{jwt, keys::ServerKeys, Auth};
-use qv_server::model::Role;
-use qv_server::store::Store;
+use qv_server::auth::{jwt, keys::ServerKeys};
 use qv_server::Config;
 use serde_json::{json, Value};
 
@@ -107,27 +104,6 @@ async fn login_raw(
         body["totp"] = t.into();
     }
     call(ts, "POST", "/api/v1/auth/login", None, Some(body)).await
-}
-
-/// Creates an admin the way `qv admin create-user` does (the auth service
-/// on the same database and data directory), then logs in over HTTP.
-async fn make_admin(ts: &TestServer, username: &str) -> Session {
-    let store = Store::connect(&ts.config.database_url(), 2).await.expect("store");
-    let auth = Auth::new(store.clone(), Arc::new(ts.config.clone())).await.expect("auth");
-    let password = "admin password 123".to_string();
-    let user = auth
-        .create_user(&format!("{username}@example.com"), username, &password, Role::Admin)
-        .await
-        .expect("create admin");
-    store.close().await;
-    let tokens = ts.login(username, &password).await;
-    Session {
-        user_id: user.id,
-        username: username.into(),
-        password,
-        access_token: tokens["access_token"].as_str().unwrap().into(),
-        refresh_token: tokens["refresh_token"].as_str().unwrap().into(),
-    }
 }
 
 /// Runs one SQL statement on the server's database (to move a stored
@@ -293,7 +269,7 @@ async fn flow_validation(db: Db) {
     )
     .await;
     assert_eq!(s, 403, "{v}");
-    make_admin(&ts, "root").await;
+    ts.make_admin("root").await;
     ts.stop().await;
 }
 
@@ -703,7 +679,7 @@ async fn flow_totp(db: Db) {
 
 async fn flow_admin(db: Db) {
     let ts = start(db).await;
-    let root = make_admin(&ts, "root").await;
+    let root = ts.make_admin("root").await;
     let mia = ts.register("mia").await;
     let (_, mia_key) = post(
         &ts,

@@ -16,7 +16,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{postgres_url, Db, Session, TestServer};
+use common::{Db, Session, TestServer};
 use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
 use qv_server::auth::password::{verifications, Verifications};
@@ -135,26 +135,6 @@ async fn user_column(ts: &TestServer, username: &str, column: &str) -> Option<i6
             sqlx::query_scalar(&sql).bind(username).fetch_one(&pool).await.unwrap();
         pool.close().await;
         v
-    }
-}
-
-/// Creates an admin the way `qv admin create-user` does, then logs in.
-async fn make_admin(ts: &TestServer, username: &str) -> Session {
-    let store = Store::connect(&ts.config.database_url(), 2).await.expect("store");
-    let auth = Auth::new(store.clone(), Arc::new(ts.config.clone())).await.expect("auth");
-    let password = "admin password 123".to_string();
-    let user = auth
-        .create_user(&format!("{username}@example.com"), username, &password, Role::Admin)
-        .await
-        .expect("create admin");
-    store.close().await;
-    let tokens = ts.login(username, &password).await;
-    Session {
-        user_id: user.id,
-        username: username.into(),
-        password,
-        access_token: tokens["access_token"].as_str().unwrap().into(),
-        refresh_token: tokens["refresh_token"].as_str().unwrap().into(),
     }
 }
 
@@ -553,7 +533,7 @@ async fn flow_ws_key_revoked(db: Db) {
 async fn flow_ws_disabled(db: Db) {
     let _serial = serial().await;
     let ts = TestServer::start_with(db, |c| c.events_recheck_s = 1).await;
-    let root = make_admin(&ts, "root").await;
+    let root = ts.make_admin("root").await;
     let xena = ts.register("xena").await;
     let mut ws = connect_ws(&ts, &xena.access_token).await;
     let path = format!("/api/v1/admin/users/{}/disable", xena.user_id);

@@ -13,14 +13,11 @@
 mod common;
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Db, Session, TestServer};
 use futures_util::StreamExt;
-use qv_server::auth::Auth;
 use qv_server::config::ServerRole;
-use qv_server::model::Role;
 use qv_server::store::Store;
 use qv_server::Server;
 use reqwest::Method;
@@ -102,26 +99,6 @@ async fn api_key(ts: &TestServer, session: &Session, scopes: &[&str]) -> (String
     .await;
     assert_eq!(s, 201, "create key: {k}");
     (k["id"].as_str().unwrap().to_string(), k["key"].as_str().unwrap().to_string())
-}
-
-/// Creates an admin the way `qv admin create-user` does, then logs in.
-async fn make_admin(ts: &TestServer, username: &str) -> Session {
-    let store = Store::connect(&ts.config.database_url(), 2).await.expect("store");
-    let auth = Auth::new(store.clone(), Arc::new(ts.config.clone())).await.expect("auth");
-    let password = "admin password 123".to_string();
-    let user = auth
-        .create_user(&format!("{username}@example.com"), username, &password, Role::Admin)
-        .await
-        .expect("create admin");
-    store.close().await;
-    let tokens = ts.login(username, &password).await;
-    Session {
-        user_id: user.id,
-        username: username.into(),
-        password,
-        access_token: tokens["access_token"].as_str().unwrap().into(),
-        refresh_token: tokens["refresh_token"].as_str().unwrap().into(),
-    }
 }
 
 fn ids_of(list: &Value) -> Vec<String> {
@@ -314,7 +291,7 @@ async fn flow_api_key_route(db: Db) {
 async fn flow_admin_routes(db: Db) {
     let f = fixture(db).await;
     let ts = &f.ts;
-    let root = make_admin(ts, "root").await;
+    let root = ts.make_admin("root").await;
     let carol = ts.register("carol").await;
     let (s, v) = call(
         ts,
@@ -504,7 +481,7 @@ async fn flow_events(db: Db) {
     let ts = TestServer::start_with(db, |c| c.workers = 2).await;
     let alice = ts.register("alice").await;
     let bob = ts.register("bob").await;
-    let root = make_admin(&ts, "root").await;
+    let root = ts.make_admin("root").await;
     let (_, bob_key) = api_key(&ts, &bob, &["jobs:read"]).await;
     let mut a = connect_ws(&ts, &alice.access_token, false).await;
     let mut b = connect_ws(&ts, &bob.access_token, true).await;

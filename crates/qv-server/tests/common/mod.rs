@@ -221,6 +221,34 @@ impl TestServer {
         r.json().await.expect("login body")
     }
 
+    /// Creates an admin the way `qv admin create-user` does (the auth
+    /// service on the same database and data directory), then logs in.
+    pub async fn make_admin(&self, username: &str) -> Session {
+        let store =
+            qv_server::store::Store::connect(&self.config.database_url(), 2).await.expect("store");
+        let config = std::sync::Arc::new(self.config.clone());
+        let auth = qv_server::auth::Auth::new(store.clone(), config).await.expect("auth");
+        let password = "admin password 123".to_string();
+        let user = auth
+            .create_user(
+                &format!("{username}@example.com"),
+                username,
+                &password,
+                qv_server::model::Role::Admin,
+            )
+            .await
+            .expect("create admin");
+        store.close().await;
+        let tokens = self.login(username, &password).await;
+        Session {
+            user_id: user.id,
+            username: username.into(),
+            password,
+            access_token: tokens["access_token"].as_str().unwrap().into(),
+            refresh_token: tokens["refresh_token"].as_str().unwrap().into(),
+        }
+    }
+
     /// Stops the server gracefully.
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {
