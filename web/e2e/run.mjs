@@ -115,6 +115,11 @@ try {
   const context = await browser.newContext({ baseURL: base, viewport: { width: 1400, height: 1000 } });
   page = await context.newPage();
   page.on('pageerror', (e) => log('page error:', e.message));
+  // The server's Content-Security-Policy must not block anything the app does.
+  const cspViolations = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   page.setDefaultTimeout(20_000);
 
   // Login page (unauthenticated root redirects there).
@@ -283,6 +288,8 @@ try {
   log('keyboard placement works');
 
   await shot(page, 'composer-keyboard');
+  if (cspViolations.length) throw new Error(`CSP blocked: ${cspViolations.join(' | ')}`);
+  log('no Content-Security-Policy violations');
   log('PASS');
 } catch (e) {
   failed = true;
