@@ -104,6 +104,19 @@ pub struct Config {
     /// Whether anyone may register (the first user can always be created by
     /// `qv admin create-user`).
     pub allow_registration: bool,
+    // Abuse limits of the job queue (docs/server.md, "Abuse limits: jobs,
+    // results and memory").
+    /// Largest result one job may store, in bytes: checked against an
+    /// estimate at submit (413) and against the real size after the run.
+    pub max_result_bytes: u64,
+    /// Memory all running jobs of a worker process may reserve together, in
+    /// bytes (their estimates); 0 = 60% of the machine's (or cgroup's) memory.
+    pub max_memory_bytes: u64,
+    /// Most queued + running jobs per user (0 = no limit).
+    pub max_active_jobs_per_user: u64,
+    /// New jobs are refused while a user's stored results take this many
+    /// bytes, and a result that would go over it fails its job (0 = no limit).
+    pub max_result_bytes_per_user: u64,
 }
 
 impl Default for Config {
@@ -134,6 +147,10 @@ impl Default for Config {
             log_format: "json".into(),
             log_level: "info".into(),
             allow_registration: true,
+            max_result_bytes: 64 << 20,
+            max_memory_bytes: 0,
+            max_active_jobs_per_user: 1000,
+            max_result_bytes_per_user: 1 << 30,
         }
     }
 }
@@ -203,6 +220,10 @@ pub const ENV_FIELDS: &[&str] = &[
     "log_format",
     "log_level",
     "allow_registration",
+    "max_result_bytes",
+    "max_memory_bytes",
+    "max_active_jobs_per_user",
+    "max_result_bytes_per_user",
 ];
 
 fn num<T: std::str::FromStr>(var: &str, value: &str, what: &str) -> Result<T, ConfigError> {
@@ -315,6 +336,10 @@ impl Config {
             "log_format" => self.log_format = v.trim().to_string(),
             "log_level" => self.log_level = v.trim().to_string(),
             "allow_registration" => self.allow_registration = boolean(var, v)?,
+            "max_result_bytes" => self.max_result_bytes = num(var, v, INT)?,
+            "max_memory_bytes" => self.max_memory_bytes = num(var, v, INT)?,
+            "max_active_jobs_per_user" => self.max_active_jobs_per_user = num(var, v, INT)?,
+            "max_result_bytes_per_user" => self.max_result_bytes_per_user = num(var, v, INT)?,
             _ => {}
         }
         Ok(())

@@ -2,6 +2,7 @@
 //! `/circuits/parse` (OpenQASM 2 → a flat JSON circuit and a text drawing,
 //! or the parse errors with positions).
 
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use qv_circuit::draw::{draw_text, format_angle};
@@ -180,6 +181,7 @@ pub async fn list_gates() -> Json<GateList> {
         (status = 413, description = "Source too long", body = ErrorBody),
     ))]
 pub async fn parse(
+    State(state): State<AppState>,
     _principal: Principal,
     Json(req): Json<ParseRequest>,
 ) -> Result<Json<ParseResponse>, ApiError> {
@@ -189,9 +191,8 @@ pub async fn parse(
             req.source.len()
         )));
     }
-    let response = tokio::task::spawn_blocking(move || parse_source(&req.source))
-        .await
-        .map_err(ApiError::internal)?;
+    // Expansion recurses per nesting level: a big-stack thread, not tokio's.
+    let response = state.jobs.on_big_stack(move || parse_source(&req.source)).await?;
     Ok(Json(response))
 }
 
