@@ -401,6 +401,9 @@ impl Config {
         if self.max_body_bytes == 0 {
             return bad("max_body_bytes", "must be at least 1");
         }
+        if self.max_result_bytes == 0 {
+            return bad("max_result_bytes", "must be at least 1");
+        }
         if self.lease_s == 0 {
             return bad("lease_s", "must be at least 1 second");
         }

@@ -251,8 +251,7 @@ fn estimate_result(circuit: &Circuit, opts: &SubmitOptions, shots: u64) -> (u64,
     // `"key": count,` per outcome.
     let per_key = width + 4 + digits;
     let mut total = distinct.saturating_mul(per_key);
-    let mut parts =
-        vec![format!("counts: up to {distinct} distinct outcomes × {per_key} bytes")];
+    let mut parts = vec![format!("counts: up to {distinct} distinct outcomes × {per_key} bytes")];
     if opts.memory {
         let m = shots.saturating_mul(width + 3);
         total = total.saturating_add(m);
@@ -295,10 +294,13 @@ pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiE
     // submitter's, now, not a failed job later.
     if let Err(e) = circuit.flatten() {
         return Err(match e {
-            qv_circuit::CircuitError::TooLarge { .. } => ApiError::too_large(format!(
-                "the circuit cannot be expanded: {e}"
-            )),
-            e => ApiError::invalid("validation_error", format!("the circuit cannot be expanded: {e}")),
+            qv_circuit::CircuitError::TooLarge { .. } => {
+                ApiError::too_large(format!("the circuit cannot be expanded: {e}"))
+            }
+            e => ApiError::invalid(
+                "validation_error",
+                format!("the circuit cannot be expanded: {e}"),
+            ),
         });
     }
     let backend_name = opts.backend.clone().unwrap_or_else(|| "auto".into());

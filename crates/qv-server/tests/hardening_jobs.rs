@@ -300,15 +300,24 @@ async fn priority_flow(db: Db) {
         let id = api_a
             .submit(json!({"program": {"format": "qasm2", "source": ONE_QUBIT}, "shots": 1, "priority": p}))
             .await;
-        if p == 0 { low.push(id) } else { high.push(id) }
+        if p == 0 {
+            low.push(id)
+        } else {
+            high.push(id)
+        }
     }
     let api_b = Api::of(&srv1, &b);
     let b_id = api_b
-        .submit(json!({"program": {"format": "qasm2", "source": ONE_QUBIT}, "shots": 1, "priority": 0}))
+        .submit(
+            json!({"program": {"format": "qasm2", "source": ONE_QUBIT}, "shots": 1, "priority": 0}),
+        )
         .await;
     // Only administrators may jump the queue across users.
     let (s, v) = api_b
-        .post("/api/v1/jobs", json!({"program": {"format": "qasm2", "source": ONE_QUBIT}, "admin_priority": 5}))
+        .post(
+            "/api/v1/jobs",
+            json!({"program": {"format": "qasm2", "source": ONE_QUBIT}, "admin_priority": 5}),
+        )
         .await;
     assert_eq!((s, v["error"]["code"].as_str()), (403, Some("forbidden")), "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("admin_priority"), "{v}");
@@ -360,12 +369,16 @@ async fn result_size_flow(db: Db) {
     let message = v["error"]["message"].as_str().unwrap();
     // 1,000,000 distinct keys × (10,000 bits + quotes, colon, comma, 7 digits).
     assert!(message.contains("10011000512 bytes"), "the estimate: {message}");
-    assert!(message.contains("67108864 bytes") && message.contains("max_result_bytes"), "{message}");
+    assert!(
+        message.contains("67108864 bytes") && message.contains("max_result_bytes"),
+        "{message}"
+    );
     let (_, list) = api.get("/api/v1/jobs").await;
     assert_eq!(list["jobs"].as_array().map(Vec::len), Some(0), "nothing was queued: {list}");
     // Passes admission here, but the worker's limit is smaller: it fails
     // cleanly and stores nothing.
-    let eight = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[8];\ncreg c[8];\nh q;\nmeasure q -> c;\n";
+    let eight =
+        "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[8];\ncreg c[8];\nh q;\nmeasure q -> c;\n";
     let id = api.submit(program(eight, 2000)).await;
     halt(&mut srv1).await;
     let srv = restart(&srv1, &db, |c| c.max_result_bytes = 1000).await;
@@ -418,7 +431,8 @@ async fn memory_budget_flow(db: Db) {
     assert_eq!((s, v["error"]["code"].as_str()), (413, Some("too_large")), "{v}");
     let message = v["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains(&format!("at most {budget} bytes")) && message.contains("max_memory_bytes"),
+        message.contains(&format!("at most {budget} bytes"))
+            && message.contains("max_memory_bytes"),
         "{message}"
     );
     // 64 MiB of amplitudes: the estimate is at least that.
@@ -479,9 +493,13 @@ async fn stack_flow(db: Db) {
     let total: u64 = r["counts"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(total, 10);
     // Expansion errors are 400s at submit whatever the backend (opaque gate).
-    let opaque = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nopaque magic a;\nqreg q[1];\nmagic q[0];\n";
+    let opaque =
+        "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nopaque magic a;\nqreg q[1];\nmagic q[0];\n";
     let (s, v) = api
-        .post("/api/v1/jobs", json!({"program": {"format": "qasm2", "source": opaque}, "backend": "statevector"}))
+        .post(
+            "/api/v1/jobs",
+            json!({"program": {"format": "qasm2", "source": opaque}, "backend": "statevector"}),
+        )
         .await;
     assert_eq!((s, v["error"]["code"].as_str()), (400, Some("validation_error")), "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("magic"), "{v}");
@@ -509,7 +527,8 @@ async fn attempts_flow(db: Db) {
     }
     store.close().await;
     let srv = restart(&srv1, &db, |_| {}).await;
-    let job = Api::of(&srv, &u).wait_for(&id, &["COMPLETED", "FAILED"], Duration::from_secs(30)).await;
+    let job =
+        Api::of(&srv, &u).wait_for(&id, &["COMPLETED", "FAILED"], Duration::from_secs(30)).await;
     assert_eq!(job["status"], "COMPLETED", "{job}");
     assert_eq!(rows(&srv, std::slice::from_ref(&id)).await[0].attempts, 1);
     assert_healthy(&srv).await;
@@ -539,7 +558,11 @@ async fn control_characters_flow(db: Db) {
         let mut body = program(ONE_QUBIT, 1);
         body[field] = value;
         let (s, v) = api.post("/api/v1/jobs", body).await;
-        assert_eq!((s, v["error"]["code"].as_str()), (400, Some("validation_error")), "{field}: {v}");
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (400, Some("validation_error")),
+            "{field}: {v}"
+        );
         assert!(v["error"]["message"].as_str().unwrap().contains(&format!("`{field}`")), "{v}");
     }
     for (field, value) in [("backend", "auto%01"), ("tag", "x%0Ay"), ("status", "QUEUED%1B")] {

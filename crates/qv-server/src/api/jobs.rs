@@ -170,7 +170,8 @@ pub struct JobView {
     pub ended_at: Option<String>,
     pub execution_time_s: Option<f64>,
     pub error: Option<String>,
-    /// 1-based position while queued, else null.
+    /// While queued: 1-based position among the owner's own queued jobs
+    /// (fair share interleaves users); else null.
     pub queue_position: Option<i64>,
     /// The program (`GET /jobs/{id}` and the admin listing only; the
     /// caller's listing leaves it out to stay light).

@@ -204,8 +204,8 @@ impl Jobs {
             Some(p) => p,
             None => {
                 let threads = self.config.worker_count().clamp(2, 4);
-                let pool = BigStackPool::new("qv-validate", threads, 64)
-                    .map_err(ApiError::internal)?;
+                let pool =
+                    BigStackPool::new("qv-validate", threads, 64).map_err(ApiError::internal)?;
                 self.validator.get_or_init(|| pool)
             }
         };

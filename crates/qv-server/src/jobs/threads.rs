@@ -41,10 +41,8 @@ impl BigStackPool {
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads.max(1) {
             let rx = rx.clone();
-            std::thread::Builder::new()
-                .name(format!("{name}-{i}"))
-                .stack_size(STACK_BYTES)
-                .spawn(move || loop {
+            std::thread::Builder::new().name(format!("{name}-{i}")).stack_size(STACK_BYTES).spawn(
+                move || loop {
                     // One thread waits in `blocking_recv` while the others
                     // wait for the lock: each task goes to one idle thread.
                     let task = match rx.lock() {
@@ -55,7 +53,8 @@ impl BigStackPool {
                         Some(task) => task(),
                         None => return,
                     }
-                })?;
+                },
+            )?;
         }
         Ok(BigStackPool { tx, name })
     }

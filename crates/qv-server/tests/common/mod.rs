@@ -34,7 +34,8 @@ pub struct Session {
 
 /// Why PostgreSQL tests are `#[ignore]`d: they need a server. CI sets
 /// `QV_TEST_DATABASE_URL` and runs them with `--include-ignored`.
-pub const NEEDS_POSTGRES: &str = "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored";
+pub const NEEDS_POSTGRES: &str =
+    "needs PostgreSQL: set QV_TEST_DATABASE_URL and pass --include-ignored";
 
 /// Runs `$flow(db)` on SQLite (`sqlite::$name`) and on PostgreSQL
 /// (`postgres::$name`, ignored unless asked for: see [`NEEDS_POSTGRES`]).

@@ -171,7 +171,7 @@ impl Store {
                     created_at: r.try_get("created_at")?,
                     memory_bytes: r.try_get("memory_bytes")?,
                 };
-                let d = deltas.entry(c.user_id.clone()).or_insert(StatDelta::default());
+                let d = deltas.entry(c.user_id.clone()).or_default();
                 d.queued -= 1;
                 d.running += 1;
                 d.dispatched_at = now;
@@ -303,10 +303,8 @@ mod tests {
 
     #[test]
     fn users_take_turns_and_big_jobs_are_skipped_not_blocking() {
-        let heads = vec![
-            vec![c("a1", "a", 1), c("a2", "a", 100), c("a3", "a", 1)],
-            vec![c("b1", "b", 1)],
-        ];
+        let heads =
+            vec![vec![c("a1", "a", 1), c("a2", "a", 100), c("a3", "a", 1)], vec![c("b1", "b", 1)]];
         let (picked, skipped) = pick(vec![c("x", "z", 1)], heads, 10, 10);
         assert_eq!(picked, ["x", "a1", "b1", "a3"]);
         assert_eq!(skipped, Some(("a2".to_string(), 100)));
