@@ -205,7 +205,8 @@ impl Jobs {
             None => {
                 let threads = self.config.worker_count().clamp(2, 4);
                 let pool =
-                    BigStackPool::new("qv-validate", threads, 64).map_err(ApiError::internal)?;
+                    BigStackPool::new("qv-validate", threads, 64, threads::VALIDATION_STACK_BYTES)
+                        .map_err(ApiError::internal)?;
                 self.validator.get_or_init(|| pool)
             }
         };

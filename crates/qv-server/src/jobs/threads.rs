@@ -3,18 +3,24 @@
 //! Parsing, expanding and simulating a circuit recurse (gate definitions
 //! expand recursively); on the 2 MiB stacks of tokio's threads a deeply
 //! nested program overflowed the stack, which aborts the whole process.
-//! Validation of large programs and every simulation run here instead, on
-//! threads whose stack is [`STACK_BYTES`] (address space: pages are only
-//! committed when touched). A panic in a task is caught and reported to its
-//! caller; the thread lives on.
+//! Validation of large programs ([`VALIDATION_STACK_BYTES`]) and every
+//! simulation ([`WORKER_STACK_BYTES`]) run here instead (a stack is address
+//! space: its pages are only committed when touched). A panic in a task is
+//! caught and reported to its caller; the thread lives on.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
 
-/// Stack of each pool thread.
-pub const STACK_BYTES: usize = 64 << 20;
+/// Stack of the validation threads: `/circuits/parse` expands programs
+/// without a nesting limit (a 1 MiB body can nest ~70,000 levels).
+pub const VALIDATION_STACK_BYTES: usize = 256 << 20;
+
+/// Stack of the simulation threads: stored programs passed validation, so
+/// their gate definitions nest at most [`crate::exec::MAX_GATE_NESTING`]
+/// levels; this leaves a wide margin.
+pub const WORKER_STACK_BYTES: usize = 32 << 20;
 
 type Task = Box<dyn FnOnce() + Send + 'static>;
 
@@ -35,13 +41,19 @@ pub struct BigStackPool {
 }
 
 impl BigStackPool {
-    /// Starts `threads` threads named `name-N`; at most `queue` tasks wait.
-    pub fn new(name: &'static str, threads: usize, queue: usize) -> std::io::Result<BigStackPool> {
+    /// Starts `threads` threads named `name-N` with `stack` bytes of stack;
+    /// at most `queue` tasks wait.
+    pub fn new(
+        name: &'static str,
+        threads: usize,
+        queue: usize,
+        stack: usize,
+    ) -> std::io::Result<BigStackPool> {
         let (tx, rx) = mpsc::channel::<Task>(queue.max(1));
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads.max(1) {
             let rx = rx.clone();
-            std::thread::Builder::new().name(format!("{name}-{i}")).stack_size(STACK_BYTES).spawn(
+            std::thread::Builder::new().name(format!("{name}-{i}")).stack_size(stack).spawn(
                 move || loop {
                     // One thread waits in `blocking_recv` while the others
                     // wait for the lock: each task goes to one idle thread.
@@ -90,7 +102,7 @@ mod tests {
     use super::*;
 
     fn depth(n: u64) -> u64 {
-        // 20k frames of over 512 bytes: far more than the 2 MiB of a default thread.
+        // 10k frames of over 512 bytes: more than the 2 MiB of a default thread.
         let pad = std::hint::black_box([n; 64]);
         if n == 0 {
             0
@@ -101,8 +113,8 @@ mod tests {
 
     #[tokio::test]
     async fn deep_recursion_and_panics_do_not_kill_the_pool() {
-        let pool = BigStackPool::new("test", 2, 4).unwrap();
-        assert_eq!(pool.run(|| depth(20_000)).await, Ok(20_000));
+        let pool = BigStackPool::new("test", 2, 4, WORKER_STACK_BYTES).unwrap();
+        assert_eq!(pool.run(|| depth(10_000)).await, Ok(10_000));
         assert_eq!(pool.run(|| -> u8 { panic!("boom") }).await, Err(PoolError::Panicked));
         assert_eq!(pool.run(|| 7).await, Ok(7), "the thread survives a panic");
     }

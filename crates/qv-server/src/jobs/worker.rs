@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 
-use super::threads::BigStackPool;
+use super::threads::{BigStackPool, WORKER_STACK_BYTES};
 use super::{Control, Jobs, StopReason, MAX_ATTEMPTS};
 use crate::exec::{self, ExecError, JobSpec};
 use crate::model::{new_id, JobStatus};
@@ -38,6 +38,17 @@ const FAST_DRAIN: Duration = Duration::from_millis(50);
 
 /// Most job ends (or starts) committed in one transaction.
 const FINISH_BATCH: usize = 512;
+
+/// Jobs whose memory estimate is at least this (16 qubits of state vector)
+/// use every core and count against `workers`.
+const BIG_JOB_BYTES: i64 = 1 << 20;
+
+/// Small jobs (single-threaded, short) may run this many per worker at once.
+/// Each job waits for the commit of its start before it simulates (so that
+/// `attempts` counts real starts); overlapping several small jobs per core
+/// keeps the cores busy during those commits, while every job still starts
+/// on its own thread the moment its start is committed.
+const SMALL_JOB_OVERLAP: usize = 8;
 
 /// A job skipped for memory this long makes the dispatcher stop claiming
 /// other jobs until enough memory is free for it (it must not starve while
@@ -81,7 +92,8 @@ pub(super) fn start(jobs: Arc<Jobs>, shutdown: watch::Receiver<bool>) -> WorkerP
             Err(e) => tracing::error!(error = %e, "startup recovery failed"),
         }
         let workers = jobs.config.worker_count().max(1);
-        match BigStackPool::new("qv-worker", workers, workers * 2) {
+        let threads = workers * SMALL_JOB_OVERLAP;
+        match BigStackPool::new("qv-worker", threads, threads, WORKER_STACK_BYTES) {
             Ok(runner) => {
                 let ctx = Ctx {
                     jobs: jobs.clone(),
@@ -135,8 +147,14 @@ struct Local {
 impl Local {
     fn push(&mut self, job: Claimed) {
         let q = self.users.entry(job.user_id.clone()).or_default();
-        let key = |c: &Claimed| (-c.admin_priority, -c.priority, c.created_at, c.id.clone());
-        let at = q.iter().position(|c| key(c) > key(&job)).unwrap_or(q.len());
+        let key = |c: &Claimed| (-c.admin_priority, -c.priority, c.created_at);
+        // Claims arrive in order: usually the job goes last.
+        let at = match q.back() {
+            Some(last) if key(last) > key(&job) => {
+                q.iter().position(|c| key(c) > key(&job)).unwrap_or(q.len())
+            }
+            _ => q.len(),
+        };
         q.insert(at, job);
         self.len += 1;
     }
@@ -183,7 +201,10 @@ async fn dispatch(
 ) {
     let jobs = ctx.jobs.clone();
     let workers = jobs.config.worker_count().max(1);
-    let slots = Arc::new(Semaphore::new(workers));
+    // Up to SMALL_JOB_OVERLAP × workers jobs at once, of which at most
+    // `workers` big ones (see SMALL_JOB_OVERLAP).
+    let slots = Arc::new(Semaphore::new(workers * SMALL_JOB_OVERLAP));
+    let big = Arc::new(Semaphore::new(workers));
     // A few claimed jobs wait locally so a claim serves several executions.
     // While a full claim drains quickly (short jobs, long queue), the claim
     // grows, up to MAX_CLAIM (a claim costs about the same for 8 jobs as for
@@ -295,9 +316,25 @@ async fn dispatch(
         let Some(job) = local.pop() else { continue };
         let ctx2 = ctx.clone();
         let tx = finish_tx.clone();
+        let big = (job.memory_bytes >= BIG_JOB_BYTES).then(|| big.clone());
+        // Small jobs ask for their start here, so starts are recorded in the
+        // order jobs leave the local queue; a big one once it has a big slot.
+        let early = match big {
+            None => Some(request_start(&ctx, &job)),
+            Some(_) => None,
+        };
         tokio::spawn(async move {
             let memory = job.memory_bytes;
-            let finish = run_one(&ctx2, job).await;
+            let big_permit = match big {
+                Some(big) => big.acquire_owned().await.ok(),
+                None => None,
+            };
+            let started = match early {
+                Some(rx) => rx,
+                None => request_start(&ctx2, &job),
+            };
+            let finish = run_one(&ctx2, job, started).await;
+            drop(big_permit);
             drop(permit);
             // The memory stays reserved until the end is committed, so the
             // next job's start is never recorded before this one's end.
@@ -323,7 +360,7 @@ async fn dispatch(
     }
     // Running jobs get the grace period, then are stopped and re-queued.
     let grace = Duration::from_secs(jobs.config.shutdown_grace_s);
-    let all = u32::try_from(workers).unwrap_or(u32::MAX);
+    let all = u32::try_from(workers * SMALL_JOB_OVERLAP).unwrap_or(u32::MAX);
     if tokio::time::timeout(grace, slots.acquire_many(all)).await.is_err() {
         if let Ok(running) = jobs.running.lock() {
             for control in running.values() {
@@ -344,15 +381,21 @@ fn forget(jobs: &Jobs, id: &str) {
     }
 }
 
+/// Asks the start writer to record `job`'s start; the answer says whether
+/// it may run.
+fn request_start(ctx: &Ctx, job: &Claimed) -> oneshot::Receiver<bool> {
+    let (reply, started) = oneshot::channel();
+    let _ = ctx.start_tx.send((job.id.clone(), job.fence, reply));
+    started
+}
+
 /// Runs one claimed job to its end (with the timeout) and says how it
-/// ended. The start is committed first (it counts an attempt), then the
-/// simulation runs on a big-stack thread.
-async fn run_one(ctx: &Ctx, job: Claimed) -> Finish {
+/// ended: once `started` says its start is committed (it counts an
+/// attempt), the simulation runs on a big-stack thread.
+async fn run_one(ctx: &Ctx, job: Claimed, started: oneshot::Receiver<bool>) -> Finish {
     let jobs = &ctx.jobs;
     let control =
         jobs.running.lock().ok().and_then(|r| r.get(&job.id).cloned()).unwrap_or_default();
-    let (reply, started) = oneshot::channel();
-    let _ = ctx.start_tx.send((job.id.clone(), job.fence, reply));
     if !started.await.unwrap_or(false) {
         // No longer ours (lease lost) or shutting down: whatever we write is fenced off.
         forget(jobs, &job.id);

@@ -201,14 +201,19 @@ impl Store {
         with_tx!(self, tx => {
             let mut started = Vec::with_capacity(jobs.len());
             for chunk in jobs.chunks(200) {
-                let list: Vec<String> = (0..chunk.len())
-                    .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
+                // `id IN (...)` finds the rows through the primary key (a
+                // row-value `(id, fence) IN (VALUES ...)` made SQLite scan).
+                let ids: Vec<String> =
+                    (0..chunk.len()).map(|i| format!("${}", 2 * i + 2)).collect();
+                let fences: Vec<String> = (0..chunk.len())
+                    .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 2, 2 * i + 3))
                     .collect();
                 let sql = format!(
                     "UPDATE jobs SET started_at = $1, attempts = attempts + 1 \
-                     WHERE status IN ('RUNNING', 'CANCELLING') AND started_at IS NULL \
-                     AND (id, fence) IN (VALUES {}) RETURNING id",
-                    list.join(", ")
+                     WHERE id IN ({}) AND fence = CASE id {} END \
+                     AND status IN ('RUNNING', 'CANCELLING') AND started_at IS NULL RETURNING id",
+                    ids.join(", "),
+                    fences.join(" ")
                 );
                 let mut q = sqlx::query_scalar::<_, String>(&sql).bind(now);
                 for (id, fence) in chunk {
