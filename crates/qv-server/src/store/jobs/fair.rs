@@ -198,32 +198,39 @@ impl Store {
     /// uses up its attempts, and one claimed but never started does not.
     pub async fn start_jobs(&self, jobs: &[(String, i64)]) -> Result<Vec<String>, StoreError> {
         let now = now_ms();
-        with_tx!(self, tx => {
-            let mut started = Vec::with_capacity(jobs.len());
-            for chunk in jobs.chunks(200) {
-                // `id IN (...)` finds the rows through the primary key (a
-                // row-value `(id, fence) IN (VALUES ...)` made SQLite scan).
-                let ids: Vec<String> =
-                    (0..chunk.len()).map(|i| format!("${}", 2 * i + 2)).collect();
-                let fences: Vec<String> = (0..chunk.len())
-                    .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 2, 2 * i + 3))
-                    .collect();
-                let sql = format!(
-                    "UPDATE jobs SET started_at = $1, attempts = attempts + 1 \
-                     WHERE id IN ({}) AND fence = CASE id {} END \
-                     AND status IN ('RUNNING', 'CANCELLING') AND started_at IS NULL RETURNING id",
-                    ids.join(", "),
-                    fences.join(" ")
-                );
-                let mut q = sqlx::query_scalar::<_, String>(&sql).bind(now);
-                for (id, fence) in chunk {
-                    q = q.bind(id.clone()).bind(*fence);
-                }
-                started.extend(q.fetch_all(&mut *tx).await?);
+        let mut started = Vec::with_capacity(jobs.len());
+        for chunk in jobs.chunks(200) {
+            // `id IN (...)` finds the rows through the primary key (a
+            // row-value `(id, fence) IN (VALUES ...)` made SQLite scan).
+            let ids: Vec<String> = (0..chunk.len()).map(|i| format!("${}", 2 * i + 2)).collect();
+            let fences: Vec<String> = (0..chunk.len())
+                .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 2, 2 * i + 3))
+                .collect();
+            let sql = format!(
+                "UPDATE jobs SET started_at = $1, attempts = attempts + 1 \
+                 WHERE id IN ({}) AND fence = CASE id {} END \
+                 AND status IN ('RUNNING', 'CANCELLING') AND started_at IS NULL RETURNING id",
+                ids.join(", "),
+                fences.join(" ")
+            );
+            // One statement, atomic by itself: no BEGIN/COMMIT round trips
+            // (each job waits for this before it simulates). SQLite writes
+            // go through the writer connection.
+            macro_rules! run {
+                ($executor:expr) => {{
+                    let mut q = sqlx::query_scalar::<_, String>(&sql).bind(now);
+                    for (id, fence) in chunk {
+                        q = q.bind(id.clone()).bind(*fence);
+                    }
+                    q.fetch_all($executor).await?
+                }};
             }
-            tx.commit().await?;
-            Ok(started)
-        })
+            started.extend(match &self.pool {
+                crate::store::Pool::Sqlite(p) => run!(self.sqlite_write_pool(p)),
+                crate::store::Pool::Postgres(p) => run!(p),
+            });
+        }
+        Ok(started)
     }
 }
 
