@@ -280,7 +280,9 @@ async fn dispatch(
                         }
                     }
                     if let Some((id, bytes)) = claims.skipped_for_memory {
-                        if starving.is_none() {
+                        // One over the whole budget (validated by a process
+                        // with a larger one) can never run here: not waited for.
+                        if starving.is_none() && bytes <= budget {
                             tracing::info!(job_id = %id, bytes, "job waits for memory");
                             starving = Some((id, bytes, Instant::now()));
                         }
