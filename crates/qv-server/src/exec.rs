@@ -588,6 +588,54 @@ mod tests {
     }
 
     #[test]
+    fn nesting_is_measured_without_recursion_and_capped() {
+        let mut src = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\ngate g0 a { h a; }\n");
+        for k in 1..300 {
+            src.push_str(&format!("gate g{k} a {{ g{} a; }}\n", k - 1));
+        }
+        src.push_str("qreg q[1];\ng299 q[0];\ng3 q[0];\n");
+        let circuit = parse_program("qasm2", &src).unwrap();
+        assert_eq!(gate_nesting(&circuit), 300);
+        let e = validate(&opts(&src), &Config::default()).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (400, "validation_error"));
+        assert!(
+            e.message.contains("nested 300 levels") && e.message.contains("256"),
+            "{}",
+            e.message
+        );
+        assert!(needs_big_stack(&opts(&src)));
+        assert!(!needs_big_stack(&opts(BELL)));
+    }
+
+    #[test]
+    fn result_estimates_bound_counts_memory_and_states() {
+        // 2 clbits, 100 shots: 4 keys × (2 + 4 + 3 digits) + 512.
+        let v = validate(&SubmitOptions { shots: Some(100), ..opts(BELL) }, &Config::default())
+            .unwrap();
+        assert_eq!(v.result_bytes, 4 * 9 + 512);
+        // Per-shot memory adds 100 × (2 + 3); the state vector 4 × 48.
+        let o = SubmitOptions {
+            shots: Some(100),
+            memory: true,
+            statevector: true,
+            backend: Some("statevector".into()),
+            ..opts(BELL)
+        };
+        let v = validate(&o, &Config::default()).unwrap();
+        assert_eq!(v.result_bytes, 4 * 9 + 100 * 5 + 4 * 48 + 512);
+        // Two qubits of state vector (4 × 16 bytes) plus the result twice.
+        assert_eq!(v.memory_bytes, 64 + 2 * v.result_bytes);
+        let small = Config { max_result_bytes: 1000, ..Config::default() };
+        let e = validate(&o, &small).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (413, "too_large"));
+        assert!(
+            e.message.contains("1240 bytes") && e.message.contains("1000 bytes"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
     fn a_set_cancel_flag_cancels() {
         let config = Config::default();
         let v = validate(&opts(BELL), &config).unwrap();
