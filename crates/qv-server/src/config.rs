@@ -137,6 +137,19 @@ pub struct Config {
     pub events_recheck_s: u64,
     /// Open event streams per user (per server process).
     pub events_max_sockets_per_user: usize,
+    // Abuse limits of the job queue (docs/server.md, "Abuse limits: jobs,
+    // results and memory").
+    /// Largest result one job may store, in bytes: checked against an
+    /// estimate at submit (413) and against the real size after the run.
+    pub max_result_bytes: u64,
+    /// Memory all running jobs of a worker process may reserve together, in
+    /// bytes (their estimates); 0 = 60% of the machine's (or cgroup's) memory.
+    pub max_memory_bytes: u64,
+    /// Most queued + running jobs per user (0 = no limit).
+    pub max_active_jobs_per_user: u64,
+    /// New jobs are refused while a user's stored results take this many
+    /// bytes, and a result that would go over it fails its job (0 = no limit).
+    pub max_result_bytes_per_user: u64,
 }
 
 impl Default for Config {
@@ -179,6 +192,10 @@ impl Default for Config {
             mfa_lock_s: 900,
             events_recheck_s: 10,
             events_max_sockets_per_user: 8,
+            max_result_bytes: 64 << 20,
+            max_memory_bytes: 0,
+            max_active_jobs_per_user: 1000,
+            max_result_bytes_per_user: 1 << 30,
         }
     }
 }
@@ -278,6 +295,10 @@ pub const ENV_FIELDS: &[&str] = &[
     "mfa_lock_s",
     "events_recheck_s",
     "events_max_sockets_per_user",
+    "max_result_bytes",
+    "max_memory_bytes",
+    "max_active_jobs_per_user",
+    "max_result_bytes_per_user",
 ];
 
 fn num<T: std::str::FromStr>(var: &str, value: &str, what: &str) -> Result<T, ConfigError> {
@@ -405,6 +426,10 @@ impl Config {
             "mfa_lock_s" => self.mfa_lock_s = num(var, v, INT)?,
             "events_recheck_s" => self.events_recheck_s = num(var, v, INT)?,
             "events_max_sockets_per_user" => self.events_max_sockets_per_user = num(var, v, INT)?,
+            "max_result_bytes" => self.max_result_bytes = num(var, v, INT)?,
+            "max_memory_bytes" => self.max_memory_bytes = num(var, v, INT)?,
+            "max_active_jobs_per_user" => self.max_active_jobs_per_user = num(var, v, INT)?,
+            "max_result_bytes_per_user" => self.max_result_bytes_per_user = num(var, v, INT)?,
             _ => {}
         }
         Ok(())
@@ -466,6 +491,9 @@ impl Config {
         }
         if self.max_body_bytes == 0 {
             return bad("max_body_bytes", "must be at least 1");
+        }
+        if self.max_result_bytes == 0 {
+            return bad("max_result_bytes", "must be at least 1");
         }
         if self.lease_s == 0 {
             return bad("lease_s", "must be at least 1 second");

@@ -1,11 +1,16 @@
 //! A job's circuit on a simulator: validation at submit and execution on a worker.
 //!
-//! [`validate`] runs in the request: it parses the program, resolves the
-//! backend, and checks every limit (shots, qubits, memory, output sizes,
-//! observables) before anything is queued, so a queued job fails only for
-//! reasons that cannot be known in advance. [`execute`] runs on a blocking
-//! thread and produces the result JSON of `GET /jobs/{id}/result` (without
-//! `job_id`, which is added when it is served).
+//! [`validate`] runs before anything is queued: it parses the program,
+//! checks how deeply gate definitions nest, expands them as the simulators
+//! will ([`Circuit::flatten`], whatever the backend, so every error that
+//! expansion can raise is a 400 at submit), resolves the backend, and checks
+//! every limit (shots, qubits, memory, the estimated result size, output
+//! sizes, observables), so a queued job fails only for reasons that cannot
+//! be known in advance. Small programs are validated in the request; large
+//! ones ([`needs_big_stack`]) on the job service's big-stack threads.
+//! [`execute`] runs on a worker thread with a big stack and produces the
+//! result JSON of `GET /jobs/{id}/result` (without `job_id`, which is added
+//! when it is served).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -30,6 +35,18 @@ pub const MAX_MEMORY_OUTPUT_CHARS: u64 = 20_000_000;
 
 /// Most observables per job.
 pub const MAX_OBSERVABLES: usize = 64;
+
+/// Deepest nesting of gate definitions the server accepts, checked by the
+/// parser at the definition (real programs nest a handful of levels).
+pub const MAX_GATE_NESTING: usize = 256;
+
+/// Programs up to this many bytes, without gate definitions whose expansion
+/// is large, are validated on the request's thread; larger ones on a
+/// big-stack thread.
+pub const INLINE_SOURCE_BYTES: usize = 16 * 1024;
+
+/// Expanded size up to which a program is flattened on the request's thread.
+const INLINE_FLATTENED: u128 = 50_000;
 
 /// Seeds the server picks stay below 2^53 so JSON readers read them exactly.
 const MAX_RANDOM_SEED: u64 = (1 << 53) - 1;
@@ -64,6 +81,11 @@ pub struct JobSpec {
 pub struct Validated {
     pub spec: JobSpec,
     pub num_qubits: usize,
+    /// Estimated peak memory of the run: the simulator's state plus the
+    /// result being built (reserved from the worker's memory budget).
+    pub memory_bytes: u64,
+    /// Estimated size of the result JSON (an upper bound).
+    pub result_bytes: u64,
 }
 
 /// The options of a submission that [`validate`] checks.
@@ -92,7 +114,11 @@ pub fn parse_program(format: &str, source: &str) -> Result<Circuit, ApiError> {
         }
     }
     // `include` of files is off: submitted text never reads the server's disk.
-    let options = ParseOptions { include_files: false, ..ParseOptions::default() };
+    let options = ParseOptions {
+        include_files: false,
+        max_gate_nesting: MAX_GATE_NESTING,
+        ..ParseOptions::default()
+    };
     qasm2::parse_with(source, "program", &options).map_err(|e| {
         let message = if e.line == 0 {
             e.message.clone()
@@ -136,13 +162,142 @@ fn available_memory_cached() -> Option<u64> {
     }
 }
 
+/// Memory all running jobs of this process may reserve together:
+/// `max_memory_bytes`, else 60% of the machine's (or cgroup's) memory.
+pub fn running_memory_budget(config: &Config) -> u64 {
+    if config.max_memory_bytes > 0 {
+        return config.max_memory_bytes;
+    }
+    static TOTAL: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let total = *TOTAL.get_or_init(|| total_memory_bytes().unwrap_or(4 << 30));
+    total / 10 * 6
+}
+
+/// The machine's memory, or the cgroup's limit when lower (Linux).
+fn total_memory_bytes() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    let mut total = kib.saturating_mul(1024);
+    for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+        if let Some(limit) =
+            std::fs::read_to_string(path).ok().and_then(|t| t.trim().parse::<u64>().ok())
+        {
+            total = total.min(limit);
+        }
+    }
+    Some(total)
+}
+
+/// Whether validating `opts` may take long or recurse deeply: a large
+/// source, or gate definitions (whose expansion can be large and nested).
+/// Such programs are validated on a big-stack thread; the cheap test keeps
+/// small programs on the request's thread.
+pub fn needs_big_stack(opts: &SubmitOptions) -> bool {
+    if opts.source.len() > INLINE_SOURCE_BYTES {
+        return true;
+    }
+    if !opts.source.contains("gate") {
+        return false;
+    }
+    match parse_program(&opts.format, &opts.source) {
+        Ok(c) => c.flattened_len() > INLINE_FLATTENED || gate_nesting(&c) > 16,
+        Err(_) => false,
+    }
+}
+
+/// How deeply the gate definitions a circuit uses nest (0: none used).
+/// Iterative: definitions only call earlier ones.
+pub fn gate_nesting(circuit: &Circuit) -> usize {
+    let defs = circuit.gate_definitions();
+    let mut depth = vec![0usize; defs.len()];
+    for (i, def) in defs.iter().enumerate() {
+        let inner = def
+            .body
+            .iter()
+            .flatten()
+            .filter_map(|op| match op {
+                qv_circuit::BodyOp::Gate { gate: qv_circuit::GateRef::Custom(j), .. } => {
+                    depth.get(*j).copied()
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        depth[i] = inner + 1;
+    }
+    circuit
+        .instructions()
+        .iter()
+        .filter_map(|inst| match inst.op {
+            qv_circuit::Operation::Gate { gate: qv_circuit::GateRef::Custom(i), .. } => {
+                depth.get(i).copied()
+            }
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Upper bound of a result's JSON size and what it is made of (for messages).
+fn estimate_result(circuit: &Circuit, opts: &SubmitOptions, shots: u64) -> (u64, String) {
+    let n = circuit.num_qubits() as u32;
+    let clbits = circuit.num_clbits() as u64;
+    let width = clbits + circuit.cregs().len().saturating_sub(1) as u64;
+    let digits = shots.to_string().len() as u64;
+    let distinct = if clbits >= 63 { shots } else { shots.min(1u64 << clbits) };
+    // `"key": count,` per outcome.
+    let per_key = width + 4 + digits;
+    let mut total = distinct.saturating_mul(per_key);
+    let mut parts = vec![format!("counts: up to {distinct} distinct outcomes × {per_key} bytes")];
+    if opts.memory {
+        let m = shots.saturating_mul(width + 3);
+        total = total.saturating_add(m);
+        parts.push(format!("memory: {shots} shots × {} bytes", width + 3));
+    }
+    let states = 1u64.checked_shl(n).unwrap_or(u64::MAX);
+    if opts.probabilities {
+        // `"key": 0.12345678901234567,`
+        total = total.saturating_add(states.saturating_mul(u64::from(n) + 26));
+        parts.push(format!("probabilities: {states} entries"));
+    }
+    if opts.statevector {
+        // `[0.12345678901234567,-0.12345678901234567],`
+        total = total.saturating_add(states.saturating_mul(48));
+        parts.push(format!("statevector: {states} amplitudes"));
+    }
+    let observables: u64 = opts.observables.iter().map(|o| o.len() as u64 + 96).sum();
+    total = total.saturating_add(observables).saturating_add(512);
+    (total, parts.join(", "))
+}
+
 fn too_large_qubits(n: usize, max: usize, what: &str) -> ApiError {
     ApiError::too_large(format!("the circuit has {n} qubits but at most {max} are accepted {what}"))
 }
 
 /// Validates a submission against the server's limits.
 pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiError> {
+    // The parser refuses definitions nested over MAX_GATE_NESTING (with
+    // their line); expansion is checked as every simulator will do it, so
+    // its errors are the submitter's now, not a failed job later.
     let circuit = parse_program(&opts.format, &opts.source)?;
+    if let Err(e) = circuit.check_flatten() {
+        return Err(match e {
+            qv_circuit::CircuitError::TooLarge { .. } => {
+                ApiError::too_large(format!("the circuit cannot be expanded: {e}"))
+            }
+            e => ApiError::invalid(
+                "validation_error",
+                format!("the circuit cannot be expanded: {e}"),
+            ),
+        });
+    }
     let backend_name = opts.backend.clone().unwrap_or_else(|| "auto".into());
     let backend = parse_backend(&backend_name)?;
     let shots = opts.shots.unwrap_or(1024);
@@ -237,6 +392,28 @@ pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiE
             ApiError::invalid("validation_error", format!("observables[{i}] `{text}`: {e}"))
         })?;
     }
+    let (result_bytes, parts) = estimate_result(&circuit, opts, shots);
+    if result_bytes > config.max_result_bytes {
+        return Err(ApiError::too_large(format!(
+            "the result would take up to {result_bytes} bytes ({}; {parts}) but a job's result \
+             may take at most {} bytes ({}, max_result_bytes); lower the shots or measure \
+             fewer bits",
+            qv_sim::format_bytes(result_bytes),
+            config.max_result_bytes,
+            qv_sim::format_bytes(config.max_result_bytes)
+        )));
+    }
+    // The state, and the result twice over (the counts map and its JSON).
+    let memory_bytes = needed.unwrap_or(0).saturating_add(result_bytes.saturating_mul(2));
+    let budget = running_memory_budget(config);
+    if memory_bytes > budget {
+        return Err(ApiError::too_large(format!(
+            "the job needs about {memory_bytes} bytes ({}) of memory but running jobs may use \
+             at most {budget} bytes ({}, max_memory_bytes) together",
+            qv_sim::format_bytes(memory_bytes),
+            qv_sim::format_bytes(budget)
+        )));
+    }
     let seed = opts.seed.unwrap_or_else(|| rand::random::<u64>() & MAX_RANDOM_SEED);
     Ok(Validated {
         spec: JobSpec {
@@ -251,6 +428,8 @@ pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiE
             observables: opts.observables.clone(),
         },
         num_qubits: n,
+        memory_bytes,
+        result_bytes,
     })
 }
 
@@ -401,6 +580,62 @@ mod tests {
         let e = validate(&SubmitOptions { observables: vec!["Z9".into()], ..opts(BELL) }, &config)
             .unwrap_err();
         assert_eq!(e.code, "validation_error", "{}", e.message);
+    }
+
+    #[test]
+    fn nesting_is_measured_without_recursion_and_capped() {
+        let mut src = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\ngate g0 a { h a; }\n");
+        for k in 1..200 {
+            src.push_str(&format!("gate g{k} a {{ g{} a; }}\n", k - 1));
+        }
+        src.push_str("qreg q[1];\ng199 q[0];\ng3 q[0];\n");
+        let circuit = parse_program("qasm2", &src).unwrap();
+        assert_eq!(gate_nesting(&circuit), 200);
+        assert!(needs_big_stack(&opts(&src)));
+        let mut deep = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\ngate g0 a { h a; }\n");
+        for k in 1..300 {
+            deep.push_str(&format!("gate g{k} a {{ g{} a; }}\n", k - 1));
+        }
+        deep.push_str("qreg q[1];\ng299 q[0];\n");
+        let e = validate(&opts(&deep), &Config::default()).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (400, "parse_error"));
+        // g255 is the 256th level; g256 is refused at its definition (line 259).
+        assert!(
+            e.message.starts_with("line 259, column 6:")
+                && e.message.contains("nests 257 levels")
+                && e.message.contains("256"),
+            "{}",
+            e.message
+        );
+        assert!(!needs_big_stack(&opts(BELL)));
+    }
+
+    #[test]
+    fn result_estimates_bound_counts_memory_and_states() {
+        // 2 clbits, 100 shots: 4 keys × (2 + 4 + 3 digits) + 512.
+        let v = validate(&SubmitOptions { shots: Some(100), ..opts(BELL) }, &Config::default())
+            .unwrap();
+        assert_eq!(v.result_bytes, 4 * 9 + 512);
+        // Per-shot memory adds 100 × (2 + 3); the state vector 4 × 48.
+        let o = SubmitOptions {
+            shots: Some(100),
+            memory: true,
+            statevector: true,
+            backend: Some("statevector".into()),
+            ..opts(BELL)
+        };
+        let v = validate(&o, &Config::default()).unwrap();
+        assert_eq!(v.result_bytes, 4 * 9 + 100 * 5 + 4 * 48 + 512);
+        // Two qubits of state vector (4 × 16 bytes) plus the result twice.
+        assert_eq!(v.memory_bytes, 64 + 2 * v.result_bytes);
+        let small = Config { max_result_bytes: 1000, ..Config::default() };
+        let e = validate(&o, &small).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (413, "too_large"));
+        assert!(
+            e.message.contains("1240 bytes") && e.message.contains("1000 bytes"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

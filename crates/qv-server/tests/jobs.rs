@@ -579,6 +579,8 @@ fn new_job(user: &str, priority: i64) -> NewJob {
         spec: "{}".into(),
         idempotency_key: None,
         created_at: qv_server::model::now_ms(),
+        memory_bytes: 64,
+        admin_priority: 0,
     }
 }
 
@@ -595,8 +597,8 @@ fn done(job: &qv_server::store::Claimed) -> Finish {
 async fn queue_semantics(url: &str, dir: &std::path::Path) {
     let (store, users) = store_with_user(url, dir, &["queue-a", "queue-b"]).await;
     let (a, b) = (&users[0], &users[1]);
-    // Fair share: A queues three jobs, then B one; at equal priority B's
-    // job is claimed second, not last. A higher priority goes first.
+    // Fair share: A queues three jobs, then B one; B's job is claimed in
+    // the first turn, not last. A's priority orders A's own jobs.
     let mut jobs = vec![new_job(a, 5), new_job(a, 5), new_job(a, 5), new_job(b, 5)];
     for (i, j) in jobs.iter_mut().enumerate() {
         j.created_at += i as i64;
@@ -636,12 +638,14 @@ async fn queue_semantics(url: &str, dir: &std::path::Path) {
     store.finish_jobs(&[released]).await.unwrap();
     let j = store.get_job(&claimed[1].id, None).await.unwrap();
     assert_eq!((j.status, j.attempts), (JobStatus::Queued, 0));
-    // Every claim whose worker vanished counts; the third fails the job.
+    // Every start whose worker vanished counts; the third fails the job.
     let target = jobs[2].id.clone();
     store.finish_jobs(&[done(&claimed[2])]).await.unwrap();
     for attempt in 1..=3 {
         let (c, _) = store.claim_jobs("w-crashy", 10, 1).await.unwrap();
         assert!(c.iter().any(|x| x.id == target), "attempt {attempt}");
+        let marks: Vec<(String, i64)> = c.iter().map(|x| (x.id.clone(), x.fence)).collect();
+        assert_eq!(store.start_jobs(&marks).await.unwrap().len(), c.len());
         tokio::time::sleep(Duration::from_millis(20)).await;
         store.recover_jobs(3, None).await.unwrap();
     }

@@ -2,6 +2,7 @@
 //! `/circuits/parse` (OpenQASM 2 → a flat JSON circuit and a text drawing,
 //! or the parse errors with positions).
 
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use qv_circuit::draw::{draw_text, format_angle};
@@ -180,6 +181,7 @@ pub async fn list_gates() -> Json<GateList> {
         (status = 413, description = "Source too long", body = ErrorBody),
     ))]
 pub async fn parse(
+    State(state): State<AppState>,
     _principal: Principal,
     Json(req): Json<ParseRequest>,
 ) -> Result<Json<ParseResponse>, ApiError> {
@@ -189,15 +191,19 @@ pub async fn parse(
             req.source.len()
         )));
     }
-    let response = tokio::task::spawn_blocking(move || parse_source(&req.source))
-        .await
-        .map_err(ApiError::internal)?;
+    // Expansion recurses per nesting level: a big-stack thread, not tokio's.
+    let response = state.jobs.on_big_stack(move || parse_source(&req.source)).await?;
     Ok(Json(response))
 }
 
 /// The work of `/circuits/parse`, without HTTP.
 pub fn parse_source(source: &str) -> ParseResponse {
-    let options = ParseOptions { max_operations: MAX_PARSE_WORK, ..ParseOptions::default() };
+    // The same nesting limit as a submission, so the editor shows its error.
+    let options = ParseOptions {
+        max_operations: MAX_PARSE_WORK,
+        max_gate_nesting: crate::exec::MAX_GATE_NESTING,
+        ..ParseOptions::default()
+    };
     let circuit = match qasm2::parse_with(source, "program", &options) {
         Ok(c) => c,
         Err(e) => return failed(e.line, e.col, e.message),

@@ -14,7 +14,7 @@ use super::auth::JsonBody;
 use super::AppState;
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
-use crate::exec::{self, SubmitOptions};
+use crate::exec::SubmitOptions;
 use crate::jobs::SubmitMeta;
 use crate::model::{rfc3339, JobStatus};
 use crate::store::{JobFilter, JobRow};
@@ -98,9 +98,15 @@ pub struct SubmitJobRequest {
     /// `auto` (default), `statevector`, `stabilizer`, `density_matrix`, `trajectories`, `reference`.
     #[serde(default)]
     pub backend: Option<String>,
-    /// 0..=9, higher runs first (default 5).
+    /// 0..=9 (default 5): orders the caller's own jobs, higher first.
+    /// Jobs of different users share the workers in turns whatever their
+    /// priority.
     #[serde(default)]
     pub priority: Option<i64>,
+    /// Administrators only, 0..=9 (default 0): a job with a value above 0
+    /// is claimed before every user's jobs, higher first.
+    #[serde(default)]
+    pub admin_priority: Option<i64>,
     /// At most 200 characters.
     #[serde(default)]
     pub name: Option<String>,
@@ -128,7 +134,8 @@ pub struct SubmitJobRequest {
 pub struct SubmitJobResponse {
     pub id: String,
     pub status: JobStatus,
-    /// 1-based position while queued, else null.
+    /// While queued: 1-based position among the owner's own queued jobs
+    /// (fair share interleaves users); else null.
     pub queue_position: Option<i64>,
 }
 
@@ -163,7 +170,8 @@ pub struct JobView {
     pub ended_at: Option<String>,
     pub execution_time_s: Option<f64>,
     pub error: Option<String>,
-    /// 1-based position while queued, else null.
+    /// While queued: 1-based position among the owner's own queued jobs
+    /// (fair share interleaves users); else null.
     pub queue_position: Option<i64>,
     /// The program (`GET /jobs/{id}` and the admin listing only; the
     /// caller's listing leaves it out to stay light).
@@ -301,6 +309,16 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::invalid("validation_error", message)
 }
 
+/// 400 naming `field` when `value` holds a control character (NUL, line
+/// breaks, escapes: they make no sense in names, tags, keys or filters, and
+/// some databases refuse NUL).
+fn no_control_chars(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.chars().any(char::is_control) {
+        return Err(invalid(format!("`{field}` must not contain control characters")));
+    }
+    Ok(())
+}
+
 fn parse_time(field: &str, value: &str) -> Result<i64, ApiError> {
     if let Ok(ms) = value.parse::<i64>() {
         return Ok(ms);
@@ -330,6 +348,21 @@ fn decode_cursor(cursor: &str) -> Result<(i64, String), ApiError> {
 }
 
 fn filter_of(q: &ListQuery, user_id: Option<String>) -> Result<JobFilter, ApiError> {
+    for (field, value) in [
+        ("status", &q.status),
+        ("tag", &q.tag),
+        ("backend", &q.backend),
+        ("created_after", &q.created_after),
+        ("created_before", &q.created_before),
+        ("cursor", &q.cursor),
+    ] {
+        if let Some(v) = value {
+            no_control_chars(field, v)?;
+            if v.chars().count() > 256 {
+                return Err(invalid(format!("`{field}` is longer than 256 characters")));
+            }
+        }
+    }
     let status = match &q.status {
         Some(s) => Some(JobStatus::parse(s).ok_or_else(|| {
             invalid(format!(
@@ -395,9 +428,10 @@ async fn list(state: &AppState, mut filter: JobFilter, admin: bool) -> Result<Jo
         (status = 200, description = "The idempotency key was used before: the original job", body = SubmitJobResponse),
         (status = 400, description = "`parse_error` (with line and column) or `validation_error`", body = ErrorBody),
         (status = 401, description = "Missing or invalid credential", body = ErrorBody),
-        (status = 403, description = "The credential lacks `jobs:write`", body = ErrorBody),
-        (status = 413, description = "`too_large`: too many qubits or too much memory", body = ErrorBody),
+        (status = 403, description = "The credential lacks `jobs:write`, or a non-administrator set `admin_priority`", body = ErrorBody),
+        (status = 413, description = "`too_large`: too many qubits, too much memory, or a result estimated over `max_result_bytes`", body = ErrorBody),
         (status = 422, description = "`limit_exceeded`: too many shots", body = ErrorBody),
+        (status = 429, description = "`quota_exceeded`: too many active jobs or stored result bytes (the message names the limit)", body = ErrorBody),
     ))]
 pub async fn submit_job(
     State(state): State<AppState>,
@@ -409,15 +443,31 @@ pub async fn submit_job(
     if !(0..=9).contains(&priority) {
         return Err(invalid("`priority` must be an integer from 0 to 9"));
     }
+    let admin_priority = req.admin_priority.unwrap_or(0);
+    if !(0..=9).contains(&admin_priority) {
+        return Err(invalid("`admin_priority` must be an integer from 0 to 9"));
+    }
+    if admin_priority > 0 && !principal.is_admin() {
+        return Err(ApiError::forbidden("`admin_priority` may only be set by administrators"));
+    }
     let tags = req.tags.unwrap_or_default();
     if tags.len() > 16 || tags.iter().any(|t| t.is_empty() || t.chars().count() > 64) {
         return Err(invalid("`tags`: at most 16 tags of 1 to 64 characters each"));
     }
-    if req.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
-        return Err(invalid("`name` is longer than 200 characters"));
+    for t in &tags {
+        no_control_chars("tags", t)?;
     }
-    if req.idempotency_key.as_ref().is_some_and(|k| k.is_empty() || k.chars().count() > 128) {
-        return Err(invalid("`idempotency_key` must have 1 to 128 characters"));
+    if let Some(name) = &req.name {
+        if name.chars().count() > 200 {
+            return Err(invalid("`name` is longer than 200 characters"));
+        }
+        no_control_chars("name", name)?;
+    }
+    if let Some(key) = &req.idempotency_key {
+        if key.is_empty() || key.chars().count() > 128 {
+            return Err(invalid("`idempotency_key` must have 1 to 128 characters"));
+        }
+        no_control_chars("idempotency_key", key)?;
     }
     let outputs = req.outputs.unwrap_or_default();
     let opts = SubmitOptions {
@@ -431,17 +481,15 @@ pub async fn submit_job(
         statevector: outputs.statevector,
         observables: req.observables.unwrap_or_default(),
     };
-    let config = state.config.clone();
-    // Parsing and limit checks are CPU work: keep them off the async threads
-    // when the program is large.
-    let validated = if opts.source.len() > 64 * 1024 {
-        tokio::task::spawn_blocking(move || exec::validate(&opts, &config))
-            .await
-            .map_err(ApiError::internal)??
-    } else {
-        exec::validate(&opts, &config)?
+    // Large or nested programs are validated on a big-stack thread.
+    let validated = state.jobs.validate(opts).await?;
+    let meta = SubmitMeta {
+        name: req.name,
+        tags,
+        priority,
+        idempotency_key: req.idempotency_key,
+        admin_priority,
     };
-    let meta = SubmitMeta { name: req.name, tags, priority, idempotency_key: req.idempotency_key };
     let s = state.jobs.submit(&principal.user.id, validated, meta).await?;
     let status = if s.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((

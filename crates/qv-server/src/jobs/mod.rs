@@ -16,7 +16,16 @@
 //! at once too. A poll remains the fallback.
 //! A heartbeat renews the leases this pool holds and learns of cancels made
 //! by other processes; a recovery sweep re-queues jobs whose lease expired.
+//!
+//! Abuse limits (docs/server.md, "Abuse limits: jobs, results and memory"):
+//! quotas per user are checked in the insert's transaction (429
+//! `quota_exceeded`); claims follow fair share across users (see
+//! `store::jobs::fair`); running jobs reserve their memory estimate from the
+//! process's budget; validation of large programs and every simulation run
+//! on big-stack threads ([`threads`]), so a deeply nested program cannot
+//! overflow a stack and abort the process.
 
+pub mod threads;
 mod worker;
 
 use std::collections::HashMap;
@@ -28,14 +37,15 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::events::Events;
-use crate::exec::Validated;
+use crate::exec::{self, SubmitOptions, Validated};
 use crate::metrics::Metrics;
 use crate::model::{new_id, now_ms, JobEvent, JobStatus};
-use crate::store::{Dialect, Inserted, JobRow, NewJob, Store, StoreError};
+use crate::store::{Dialect, Inserted, JobLimits, JobRow, NewJob, Store, StoreError};
+use threads::BigStackPool;
 
 pub use worker::WorkerPool;
 
-/// A job is FAILED after this many claims whose worker vanished.
+/// A job is FAILED after this many starts whose worker vanished.
 pub const MAX_ATTEMPTS: i64 = 3;
 
 /// Most submissions committed in one transaction.
@@ -112,6 +122,8 @@ pub struct SubmitMeta {
     pub tags: Vec<String>,
     pub priority: i64,
     pub idempotency_key: Option<String>,
+    /// Administrators only: ahead of every user's jobs (0: fair share).
+    pub admin_priority: i64,
 }
 
 /// The job service.
@@ -126,6 +138,11 @@ pub struct Jobs {
     /// Cancel flags of the jobs this process has claimed, by job id.
     pub(crate) running: Mutex<HashMap<String, Arc<Control>>>,
     submitter: OnceLock<mpsc::Sender<SubmitRequest>>,
+    /// Big-stack threads validating large programs (started on first use).
+    validator: OnceLock<BigStackPool>,
+    /// Users who queued jobs since the dispatcher last looked: one not in
+    /// its local batch makes it claim again at once (fair share).
+    pub(crate) submitters: Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for SubmitRequest {
@@ -145,6 +162,8 @@ impl Jobs {
             wake: Arc::new(Notify::new()),
             running: Mutex::new(HashMap::new()),
             submitter: OnceLock::new(),
+            validator: OnceLock::new(),
+            submitters: Mutex::new(Default::default()),
         }
     }
 
@@ -164,7 +183,38 @@ impl Jobs {
         }
     }
 
-    /// Queues a validated job for `user_id`; answers after the row is committed.
+    /// Validates a submission ([`exec::validate`]): small programs here,
+    /// large or deeply nested ones on a big-stack thread.
+    pub async fn validate(&self, opts: SubmitOptions) -> Result<Validated, ApiError> {
+        if !exec::needs_big_stack(&opts) {
+            return exec::validate(&opts, &self.config);
+        }
+        let config = self.config.clone();
+        self.on_big_stack(move || exec::validate(&opts, &config)).await?
+    }
+
+    /// Runs CPU work that may recurse deeply (parsing, expanding circuits)
+    /// on one of a few big-stack threads; waits while they are all busy.
+    pub async fn on_big_stack<F, R>(&self, f: F) -> Result<R, ApiError>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let pool = match self.validator.get() {
+            Some(p) => p,
+            None => {
+                let threads = self.config.worker_count().clamp(2, 4);
+                let pool =
+                    BigStackPool::new("qv-validate", threads, 64, threads::VALIDATION_STACK_BYTES)
+                        .map_err(ApiError::internal)?;
+                self.validator.get_or_init(|| pool)
+            }
+        };
+        pool.run(f).await.map_err(|e| ApiError::internal(format!("validation thread: {e:?}")))
+    }
+
+    /// Queues a validated job for `user_id`; answers after the row is
+    /// committed, or 429 `quota_exceeded` when a per-user quota is reached.
     pub async fn submit(
         &self,
         user_id: &str,
@@ -184,6 +234,8 @@ impl Jobs {
             spec,
             idempotency_key: meta.idempotency_key,
             created_at: now_ms(),
+            memory_bytes: i64::try_from(validated.memory_bytes).unwrap_or(i64::MAX),
+            admin_priority: meta.admin_priority,
         };
         let (reply, rx) = oneshot::channel();
         self.submitter()
@@ -199,6 +251,9 @@ impl Jobs {
             // transaction), whatever a worker has done since.
             Inserted::Created { id, queue_position } => {
                 self.metrics.job_submitted();
+                if let Ok(mut s) = self.submitters.lock() {
+                    s.insert(user_id.to_string());
+                }
                 self.wake.notify_one();
                 Ok(Submitted {
                     id,
@@ -213,6 +268,11 @@ impl Jobs {
                 let queue_position = self.position_of(&job).await?;
                 Ok(Submitted { id, status: job.status, queue_position, created: false })
             }
+            Inserted::Refused { message } => Err(ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "quota_exceeded",
+                message,
+            )),
         }
     }
 
@@ -229,7 +289,11 @@ impl Jobs {
     fn submitter(&self) -> &mpsc::Sender<SubmitRequest> {
         self.submitter.get_or_init(|| {
             let (tx, rx) = mpsc::channel(4 * SUBMIT_BATCH);
-            tokio::spawn(submit_writer(self.store.clone(), self.events.clone(), rx));
+            let limits = JobLimits {
+                max_active_per_user: to_i64(self.config.max_active_jobs_per_user),
+                max_result_bytes_per_user: to_i64(self.config.max_result_bytes_per_user),
+            };
+            tokio::spawn(submit_writer(self.store.clone(), self.events.clone(), rx, limits));
             tx
         })
     }
@@ -264,11 +328,16 @@ impl Jobs {
 }
 
 /// Commits waiting submissions together and answers each.
-async fn submit_writer(store: Store, events: Events, mut rx: mpsc::Receiver<SubmitRequest>) {
+async fn submit_writer(
+    store: Store,
+    events: Events,
+    mut rx: mpsc::Receiver<SubmitRequest>,
+    limits: JobLimits,
+) {
     let mut batch = Vec::with_capacity(SUBMIT_BATCH);
     while rx.recv_many(&mut batch, SUBMIT_BATCH).await > 0 {
         let jobs: Vec<NewJob> = batch.iter().map(|r| r.job.clone()).collect();
-        match store.insert_jobs(&jobs).await {
+        match store.insert_jobs_with(&jobs, &limits).await {
             Ok((inserted, published)) => {
                 if store.dialect() == Dialect::Sqlite {
                     for e in published {
@@ -282,7 +351,7 @@ async fn submit_writer(store: Store, events: Events, mut rx: mpsc::Receiver<Subm
             // One bad row must not fail its neighbours: retry one by one.
             Err(_) if batch.len() > 1 => {
                 for req in batch.drain(..) {
-                    let one = store.insert_jobs(std::slice::from_ref(&req.job)).await;
+                    let one = store.insert_jobs_with(std::slice::from_ref(&req.job), &limits).await;
                     let answer = match one {
                         Ok((mut ins, published)) => {
                             if store.dialect() == Dialect::Sqlite {
@@ -304,4 +373,9 @@ async fn submit_writer(store: Store, events: Events, mut rx: mpsc::Receiver<Subm
             }
         }
     }
+}
+
+/// A configured size as the store's integer (saturating).
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }

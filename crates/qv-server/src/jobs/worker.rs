@@ -1,18 +1,29 @@
-//! The worker pool: a dispatcher that claims jobs in batches, executions on
-//! blocking threads, a writer that commits job ends in batches, a heartbeat
-//! that renews leases, a recovery sweep and, on PostgreSQL, a listener that
-//! wakes the dispatcher when any process queues jobs.
+//! The worker pool: a dispatcher that claims jobs in batches (fair share,
+//! memory admission), a writer that commits job starts (each simulation
+//! begins after its start, which counts an attempt, is committed),
+//! executions on big-stack threads, a writer that commits job ends in
+//! batches, a heartbeat that renews leases, a recovery sweep and, on
+//! PostgreSQL, a listener that wakes the dispatcher when any process queues
+//! jobs.
+//!
+//! Memory admission: every claimed job reserves its memory estimate from
+//! the process's budget (`max_memory_bytes`) until it ends; a claim only
+//! takes jobs that fit what is free. A job that does not fit is skipped, so
+//! smaller jobs behind it still run; once it has waited [`STARVE_AFTER`],
+//! the dispatcher claims nothing else until it fits, then claims it first.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, watch, Notify, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 
+use super::threads::{BigStackPool, WORKER_STACK_BYTES};
 use super::{Control, Jobs, StopReason, MAX_ATTEMPTS};
 use crate::exec::{self, ExecError, JobSpec};
 use crate::model::{new_id, JobStatus};
-use crate::store::{Claimed, Dialect, Finish, Outcome, JOBS_QUEUED_CHANNEL};
+use crate::store::{ClaimRequest, Claimed, Dialect, Finish, Outcome, JOBS_QUEUED_CHANNEL};
 
 /// How often an idle dispatcher looks for jobs without being woken (jobs
 /// queued elsewhere while the PostgreSQL listener is down, or on SQLite by
@@ -25,8 +36,24 @@ const MAX_CLAIM: usize = 128;
 /// A claim whose jobs all started within this time may grow.
 const FAST_DRAIN: Duration = Duration::from_millis(50);
 
-/// Most job ends committed in one transaction.
+/// Most job ends (or starts) committed in one transaction.
 const FINISH_BATCH: usize = 512;
+
+/// Jobs whose memory estimate is at least this (16 qubits of state vector)
+/// use every core and count against `workers`.
+const BIG_JOB_BYTES: i64 = 1 << 20;
+
+/// Small jobs (single-threaded, short) may run this many per worker at once.
+/// Each job waits for the commit of its start before it simulates (so that
+/// `attempts` counts real starts); overlapping several small jobs per core
+/// keeps the cores busy during those commits, while every job still starts
+/// on its own thread the moment its start is committed.
+const SMALL_JOB_OVERLAP: usize = 8;
+
+/// A job skipped for memory this long makes the dispatcher stop claiming
+/// other jobs until enough memory is free for it (it must not starve while
+/// smaller jobs keep filling the budget).
+const STARVE_AFTER: Duration = Duration::from_secs(30);
 
 /// Running workers.
 #[derive(Debug)]
@@ -47,6 +74,8 @@ pub(super) fn start(jobs: Arc<Jobs>, shutdown: watch::Receiver<bool>) -> WorkerP
     let owner = format!("worker-{}", new_id());
     let (finish_tx, finish_rx) = mpsc::unbounded_channel();
     let writer = tokio::spawn(finish_writer(jobs.clone(), finish_rx));
+    let (start_tx, start_rx) = mpsc::unbounded_channel();
+    let starter = tokio::spawn(start_writer(jobs.clone(), start_rx));
     let (stop_tx, stop_rx) = watch::channel(false);
     let heartbeat = tokio::spawn(heartbeat(jobs.clone(), owner.clone(), stop_rx.clone()));
     let recovery = tokio::spawn(recovery(jobs.clone(), stop_rx.clone()));
@@ -62,9 +91,24 @@ pub(super) fn start(jobs: Arc<Jobs>, shutdown: watch::Receiver<bool>) -> WorkerP
             Ok(events) => jobs.publish(events),
             Err(e) => tracing::error!(error = %e, "startup recovery failed"),
         }
-        dispatch(jobs, owner, shutdown, finish_tx).await;
+        let workers = jobs.config.worker_count().max(1);
+        let threads = workers * SMALL_JOB_OVERLAP;
+        match BigStackPool::new("qv-worker", threads, threads, WORKER_STACK_BYTES) {
+            Ok(runner) => {
+                let ctx = Ctx {
+                    jobs: jobs.clone(),
+                    runner,
+                    start_tx,
+                    reserved: Arc::new(AtomicI64::new(0)),
+                    freed: Arc::new(Notify::new()),
+                };
+                dispatch(ctx, owner, shutdown, finish_tx).await;
+            }
+            Err(e) => tracing::error!(error = %e, "cannot start worker threads; no job will run"),
+        }
         let _ = stop_tx.send(true);
         let _ = writer.await;
+        let _ = starter.await;
         let _ = heartbeat.await;
         let _ = recovery.await;
         if let Some(listener) = listener {
@@ -74,55 +118,191 @@ pub(super) fn start(jobs: Arc<Jobs>, shutdown: watch::Receiver<bool>) -> WorkerP
     WorkerPool { tasks: vec![dispatcher] }
 }
 
+/// What every execution of this pool shares.
+#[derive(Clone)]
+struct Ctx {
+    jobs: Arc<Jobs>,
+    /// Big-stack threads that run the simulations.
+    runner: BigStackPool,
+    /// Start marks, committed before each simulation begins.
+    start_tx: mpsc::UnboundedSender<(String, i64, oneshot::Sender<bool>)>,
+    /// Memory estimates of the jobs this pool holds (claimed or running).
+    reserved: Arc<AtomicI64>,
+    /// Notified whenever a job ends (memory may have become free).
+    freed: Arc<Notify>,
+}
+
+/// Claimed jobs waiting here for a worker, one queue per user, taken in
+/// turns: jobs with an `admin_priority` first, then the user whose last
+/// start in this process is oldest.
+#[derive(Default)]
+struct Local {
+    users: HashMap<String, VecDeque<Claimed>>,
+    /// Sequence number of each user's last start.
+    last_start: HashMap<String, u64>,
+    seq: u64,
+    len: usize,
+}
+
+impl Local {
+    fn push(&mut self, job: Claimed) {
+        let q = self.users.entry(job.user_id.clone()).or_default();
+        let key = |c: &Claimed| (-c.admin_priority, -c.priority, c.created_at);
+        // Claims arrive in order: usually the job goes last.
+        let at = match q.back() {
+            Some(last) if key(last) > key(&job) => {
+                q.iter().position(|c| key(c) > key(&job)).unwrap_or(q.len())
+            }
+            _ => q.len(),
+        };
+        q.insert(at, job);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<Claimed> {
+        let urgent = self
+            .users
+            .iter()
+            .filter_map(|(u, q)| q.front().filter(|c| c.admin_priority > 0).map(|c| (u, c)))
+            .max_by_key(|(_, c)| (c.admin_priority, -c.created_at))
+            .map(|(u, _)| u.clone());
+        let user = urgent.or_else(|| {
+            self.users
+                .keys()
+                .min_by_key(|u| (self.last_start.get(*u).copied().unwrap_or(0), (*u).clone()))
+                .cloned()
+        })?;
+        let q = self.users.get_mut(&user)?;
+        let job = q.pop_front()?;
+        if q.is_empty() {
+            self.users.remove(&user);
+        }
+        self.len -= 1;
+        self.seq += 1;
+        if self.last_start.len() > 10_000 {
+            self.last_start.retain(|u, _| self.users.contains_key(u));
+        }
+        self.last_start.insert(user, self.seq);
+        Some(job)
+    }
+
+    fn drain(&mut self) -> Vec<Claimed> {
+        self.len = 0;
+        self.users.drain().flat_map(|(_, q)| q).collect()
+    }
+}
+
 /// Claims and starts jobs until shutdown, then drains.
 async fn dispatch(
-    jobs: Arc<Jobs>,
+    ctx: Ctx,
     owner: String,
     mut shutdown: watch::Receiver<bool>,
-    finish_tx: mpsc::UnboundedSender<Finish>,
+    finish_tx: mpsc::UnboundedSender<Ended>,
 ) {
+    let jobs = ctx.jobs.clone();
     let workers = jobs.config.worker_count().max(1);
-    let slots = Arc::new(Semaphore::new(workers));
+    // Up to SMALL_JOB_OVERLAP × workers jobs at once, of which at most
+    // `workers` big ones (see SMALL_JOB_OVERLAP).
+    let slots = Arc::new(Semaphore::new(workers * SMALL_JOB_OVERLAP));
+    let big = Arc::new(Semaphore::new(workers));
     // A few claimed jobs wait locally so a claim serves several executions.
     // While a full claim drains quickly (short jobs, long queue), the claim
-    // grows, up to MAX_CLAIM: every claim ranks the queue's head for fair
-    // share, which costs the same for 8 jobs as for 128. Slow jobs bring it
-    // back down, so long jobs are not held here while other workers idle.
+    // grows, up to MAX_CLAIM (a claim costs about the same for 8 jobs as for
+    // 128). Slow jobs bring it back down, so long jobs are not held here
+    // while other workers idle. A user who submits while none of their jobs
+    // wait here makes the dispatcher claim again at once (a small batch), so
+    // a long local batch of another user's jobs does not delay them.
     let base = (workers * 4).clamp(4, 64);
     let mut batch = base;
     let mut drained_since: Option<(Instant, bool)> = None;
     let lease_ms = lease(&jobs).as_millis() as i64;
-    let mut local: VecDeque<Claimed> = VecDeque::new();
+    let budget = crate::jobs::to_i64(crate::exec::running_memory_budget(&jobs.config));
+    let mut local = Local::default();
+    // A job skipped for memory: (id, bytes, since).
+    let mut starving: Option<(String, i64, Instant)> = None;
     loop {
         if *shutdown.borrow() {
             break;
         }
-        if local.is_empty() {
-            if let Some((at, full)) = drained_since.take() {
-                batch = if full && at.elapsed() < FAST_DRAIN {
-                    (batch * 2).min(MAX_CLAIM.max(base))
-                } else {
-                    (batch / 2).max(base)
-                };
-            }
-            match jobs.store.claim_jobs(&owner, batch as i64, lease_ms).await {
-                Ok((claimed, events)) => {
-                    if !claimed.is_empty() {
-                        drained_since = Some((Instant::now(), claimed.len() == batch));
+        let newcomers = jobs
+            .submitters
+            .lock()
+            .map(|mut s| {
+                let fresh = s.iter().any(|u| !local.users.contains_key(u));
+                s.clear();
+                fresh
+            })
+            .unwrap_or(false);
+        if local.len == 0 || (newcomers && local.len < MAX_CLAIM * 2) {
+            let size = if local.len == 0 {
+                if let Some((at, full)) = drained_since.take() {
+                    batch = if full && at.elapsed() < FAST_DRAIN {
+                        (batch * 2).min(MAX_CLAIM.max(base))
+                    } else {
+                        (batch / 2).max(base)
+                    };
+                }
+                batch
+            } else {
+                workers
+            };
+            let free = budget - ctx.reserved.load(Ordering::Acquire);
+            // A job that waited for memory long enough is taken first once
+            // it fits; until then nothing else may take memory.
+            let (free, prefer) = match &starving {
+                Some((id, bytes, since)) if since.elapsed() >= STARVE_AFTER => {
+                    if free >= *bytes {
+                        (free, Some(id.clone()))
+                    } else {
+                        (0, None)
                     }
-                    jobs.publish(events);
+                }
+                _ => (free, None),
+            };
+            let req = ClaimRequest {
+                owner: &owner,
+                max: size as i64,
+                lease_ms,
+                free_memory: free.max(0),
+                prefer: prefer.as_deref(),
+            };
+            match jobs.store.claim_jobs_with(&req).await {
+                Ok(claims) => {
+                    let claimed = claims.claimed;
+                    if local.len == 0 && !claimed.is_empty() {
+                        drained_since = Some((Instant::now(), claimed.len() == size));
+                    }
+                    jobs.publish(claims.events);
+                    let waited_for = starving.as_ref().map(|(id, _, _)| id.clone());
+                    if let Some(id) = waited_for {
+                        if prefer.is_some() || claimed.iter().any(|c| c.id == id) {
+                            starving = None;
+                        }
+                    }
+                    if let Some((id, bytes)) = claims.skipped_for_memory {
+                        // One over the whole budget (validated by a process
+                        // with a larger one) can never run here: not waited for.
+                        if starving.is_none() && bytes <= budget {
+                            tracing::info!(job_id = %id, bytes, "job waits for memory");
+                            starving = Some((id, bytes, Instant::now()));
+                        }
+                    }
                     if let Ok(mut running) = jobs.running.lock() {
                         for c in &claimed {
                             running.insert(c.id.clone(), Arc::new(Control::default()));
                         }
                     }
-                    local.extend(claimed);
+                    for c in claimed {
+                        ctx.reserved.fetch_add(c.memory_bytes, Ordering::AcqRel);
+                        local.push(c);
+                    }
                 }
                 Err(e) => tracing::error!(error = %e, "claiming jobs failed"),
             }
-            if local.is_empty() {
+            if local.len == 0 {
                 tokio::select! {
                     _ = jobs.wake.notified() => {}
+                    _ = ctx.freed.notified(), if starving.is_some() => {}
                     _ = tokio::time::sleep(POLL) => {}
                     _ = shutdown.changed() => {}
                 }
@@ -132,19 +312,45 @@ async fn dispatch(
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
             _ = shutdown.changed() => continue,
+            // Look for newcomers (fair share) while every worker is busy.
+            _ = jobs.wake.notified() => continue,
         };
-        let Some(job) = local.pop_front() else { continue };
-        let jobs2 = jobs.clone();
+        let Some(job) = local.pop() else { continue };
+        let ctx2 = ctx.clone();
         let tx = finish_tx.clone();
+        let big = (job.memory_bytes >= BIG_JOB_BYTES).then(|| big.clone());
+        // Small jobs ask for their start here, so starts are recorded in the
+        // order jobs leave the local queue; a big one once it has a big slot.
+        let early = match big {
+            None => Some(request_start(&ctx, &job)),
+            Some(_) => None,
+        };
         tokio::spawn(async move {
-            let finish = run_one(&jobs2, job).await;
+            let memory = job.memory_bytes;
+            let big_permit = match big {
+                Some(big) => big.acquire_owned().await.ok(),
+                None => None,
+            };
+            let started = match early {
+                Some(rx) => rx,
+                None => request_start(&ctx2, &job),
+            };
+            let finish = run_one(&ctx2, job, started).await;
+            drop(big_permit);
             drop(permit);
-            let _ = tx.send(finish);
+            // The memory stays reserved until the end is committed, so the
+            // next job's start is never recorded before this one's end.
+            let (ack, committed) = oneshot::channel();
+            let _ = tx.send((finish, Some(ack)));
+            let _ = committed.await;
+            ctx2.reserved.fetch_sub(memory, Ordering::AcqRel);
+            ctx2.freed.notify_one();
         });
     }
     // Stop: give back what was claimed but not started.
-    for job in local.drain(..) {
+    for job in local.drain() {
         forget(&jobs, &job.id);
+        ctx.reserved.fetch_sub(job.memory_bytes, Ordering::AcqRel);
         let finish = Finish {
             job_id: job.id,
             fence: job.fence,
@@ -152,11 +358,11 @@ async fn dispatch(
             execution_ms: 0,
             outcome: Outcome::Released,
         };
-        let _ = finish_tx.send(finish);
+        let _ = finish_tx.send((finish, None));
     }
     // Running jobs get the grace period, then are stopped and re-queued.
     let grace = Duration::from_secs(jobs.config.shutdown_grace_s);
-    let all = u32::try_from(workers).unwrap_or(u32::MAX);
+    let all = u32::try_from(workers * SMALL_JOB_OVERLAP).unwrap_or(u32::MAX);
     if tokio::time::timeout(grace, slots.acquire_many(all)).await.is_err() {
         if let Ok(running) = jobs.running.lock() {
             for control in running.values() {
@@ -177,29 +383,52 @@ fn forget(jobs: &Jobs, id: &str) {
     }
 }
 
-/// Runs one claimed job to its end (with the timeout) and says how it ended.
-async fn run_one(jobs: &Arc<Jobs>, job: Claimed) -> Finish {
+/// Asks the start writer to record `job`'s start; the answer says whether
+/// it may run.
+fn request_start(ctx: &Ctx, job: &Claimed) -> oneshot::Receiver<bool> {
+    let (reply, started) = oneshot::channel();
+    let _ = ctx.start_tx.send((job.id.clone(), job.fence, reply));
+    started
+}
+
+/// Runs one claimed job to its end (with the timeout) and says how it
+/// ended: once `started` says its start is committed (it counts an
+/// attempt), the simulation runs on a big-stack thread.
+async fn run_one(ctx: &Ctx, job: Claimed, started: oneshot::Receiver<bool>) -> Finish {
+    let jobs = &ctx.jobs;
     let control =
         jobs.running.lock().ok().and_then(|r| r.get(&job.id).cloned()).unwrap_or_default();
+    if !started.await.unwrap_or(false) {
+        // No longer ours (lease lost) or shutting down: whatever we write is fenced off.
+        forget(jobs, &job.id);
+        return Finish {
+            job_id: job.id,
+            fence: job.fence,
+            shots: job.shots,
+            execution_ms: 0,
+            outcome: Outcome::Released,
+        };
+    }
     let start = Instant::now();
     let timeout_s = jobs.config.job_timeout_s;
+    let max_result = jobs.config.max_result_bytes;
     let result = match serde_json::from_str::<JobSpec>(&job.spec) {
         Err(e) => Err(ExecError::Failed(format!("the stored job cannot be read: {e}"))),
         Ok(spec) => {
             let config = jobs.config.clone();
             let flag = control.flag.clone();
-            let mut handle =
-                tokio::task::spawn_blocking(move || exec::execute(&spec, &config, flag));
-            let joined =
-                match tokio::time::timeout(Duration::from_secs(timeout_s), &mut handle).await {
-                    Ok(joined) => joined,
-                    Err(_) => {
-                        control.stop(StopReason::Timeout);
-                        handle.await
-                    }
-                };
+            let run = ctx.runner.run(move || exec::execute(&spec, &config, flag));
+            tokio::pin!(run);
+            let joined = match tokio::time::timeout(Duration::from_secs(timeout_s), &mut run).await
+            {
+                Ok(joined) => joined,
+                Err(_) => {
+                    control.stop(StopReason::Timeout);
+                    run.await
+                }
+            };
             joined.unwrap_or_else(|e| {
-                tracing::error!(job_id = %job.id, error = %e, "simulation panicked");
+                tracing::error!(job_id = %job.id, error = ?e, "simulation stopped unexpectedly");
                 Err(ExecError::Failed("internal error: the simulator stopped unexpectedly".into()))
             })
         }
@@ -213,11 +442,20 @@ async fn run_one(jobs: &Arc<Jobs>, job: Claimed) -> Finish {
                 obj.remove("job_id");
             }
             let text = result.to_string();
-            (
-                Outcome::Completed { result: text, backend_used: done.backend.clone() },
-                done.backend,
-                JobStatus::Completed,
-            )
+            if text.len() as u64 > max_result {
+                let error = format!(
+                    "the result takes {} bytes, over the limit of {max_result} bytes per job \
+                     (max_result_bytes); it was not stored",
+                    text.len()
+                );
+                (Outcome::Failed { error }, done.backend, JobStatus::Failed)
+            } else {
+                (
+                    Outcome::Completed { result: text, backend_used: done.backend.clone() },
+                    done.backend,
+                    JobStatus::Completed,
+                )
+            }
         }
         Err(ExecError::Failed(error)) => {
             (Outcome::Failed { error }, "unknown".to_string(), JobStatus::Failed)
@@ -250,15 +488,46 @@ async fn run_one(jobs: &Arc<Jobs>, job: Claimed) -> Finish {
     }
 }
 
-/// Commits job ends in batches until every sender is gone.
-async fn finish_writer(jobs: Arc<Jobs>, mut rx: mpsc::UnboundedReceiver<Finish>) {
+/// Commits start marks in batches ([`crate::store::Store::start_jobs`])
+/// and tells each job whether it may start.
+async fn start_writer(
+    jobs: Arc<Jobs>,
+    mut rx: mpsc::UnboundedReceiver<(String, i64, oneshot::Sender<bool>)>,
+) {
     let mut batch = Vec::with_capacity(FINISH_BATCH);
     while rx.recv_many(&mut batch, FINISH_BATCH).await > 0 {
+        let marks: Vec<(String, i64)> = batch.iter().map(|(id, f, _)| (id.clone(), *f)).collect();
+        let mut delay = Duration::from_millis(50);
+        let started = loop {
+            match jobs.store.start_jobs(&marks).await {
+                Ok(started) => break started,
+                Err(e) => {
+                    tracing::error!(error = %e, jobs = marks.len(), "recording job starts failed");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        for (id, _, reply) in batch.drain(..) {
+            let _ = reply.send(started.contains(&id));
+        }
+    }
+}
+
+/// A job's end and who waits for its commit.
+type Ended = (Finish, Option<oneshot::Sender<()>>);
+
+/// Commits job ends in batches until every sender is gone.
+async fn finish_writer(jobs: Arc<Jobs>, mut rx: mpsc::UnboundedReceiver<Ended>) {
+    let mut ended = Vec::with_capacity(FINISH_BATCH);
+    while rx.recv_many(&mut ended, FINISH_BATCH).await > 0 {
+        let (batch, acks): (Vec<Finish>, Vec<_>) = ended.drain(..).unzip();
         // A failed commit is retried: the leases stay ours meanwhile (the
         // heartbeat renews them), and the fence makes a retry harmless.
         let mut delay = Duration::from_millis(50);
         loop {
-            match jobs.store.finish_jobs(&batch).await {
+            let cap = super::to_i64(jobs.config.max_result_bytes_per_user);
+            match jobs.store.finish_jobs_with(&batch, cap).await {
                 Ok((_, events)) => {
                     jobs.publish(events);
                     break;
@@ -270,7 +539,9 @@ async fn finish_writer(jobs: Arc<Jobs>, mut rx: mpsc::UnboundedReceiver<Finish>)
                 }
             }
         }
-        batch.clear();
+        for ack in acks.into_iter().flatten() {
+            let _ = ack.send(());
+        }
     }
 }
 

@@ -6,13 +6,19 @@
 //! every process sharing the database hears them, and notifies
 //! [`JOBS_QUEUED_CHANNEL`] when it queued jobs.
 //!
-//! Queue: a claim takes a batch of `QUEUED` jobs in one statement, bumps each
-//! job's fencing token (`fence`) and gives the caller a lease. Order: highest
-//! priority first; among the candidates (the oldest [`CLAIM_WINDOW`] jobs in
-//! that order) each user's jobs are ranked with `ROW_NUMBER()` and rank 1s go
-//! first, so one user's backlog does not starve another's single job. Every
-//! later write by the worker names the fence, so a worker whose lease expired
-//! and whose job was claimed again cannot complete it a second time.
+//! Every transaction that changes a job's state also updates its owner's row
+//! of `user_job_stats` (queued and running counts, stored result bytes, last
+//! claim time), so quotas and fair share read one row per user instead of
+//! counting the queue.
+//!
+//! Queue (claims in `fair.rs`): a claim takes a batch of `QUEUED` jobs,
+//! bumps each job's fencing token (`fence`) and gives the caller a lease.
+//! Order: jobs an administrator gave an `admin_priority`, then round-robin
+//! over users (fewest running first, then the one whose last claim is
+//! oldest), each user's jobs by their own `priority`, then age. Every later
+//! write by the worker names the fence, so a worker whose lease expired and
+//! whose job was claimed again cannot complete it a second time. `attempts`
+//! counts starts ([`Store::start_jobs`]), not claims.
 
 use sqlx::Row;
 
@@ -23,11 +29,8 @@ use crate::model::{now_ms, rfc3339, JobEvent, JobStatus};
 /// given back, or recovered), so idle workers in every process claim them.
 pub const JOBS_QUEUED_CHANNEL: &str = "qv_jobs_queued";
 
-/// How many queued jobs a claim looks at when ranking users for fair share.
-pub const CLAIM_WINDOW: i64 = 512;
-
 /// Queue positions are counted exactly up to this many; a job further back
-/// reports one more (counting the whole backlog per submission is O(queue)).
+/// reports one more (counting a user's whole backlog per submission is O(queue)).
 pub const QUEUE_POSITION_CAP: i64 = 1000;
 
 /// A job to insert.
@@ -45,6 +48,19 @@ pub struct NewJob {
     pub spec: String,
     pub idempotency_key: Option<String>,
     pub created_at: i64,
+    /// Estimated peak memory of the simulation (memory admission).
+    pub memory_bytes: i64,
+    /// Set by administrators only: claimed before every user's jobs, higher first.
+    pub admin_priority: i64,
+}
+
+/// Per-user quotas checked when jobs are inserted (0: no limit).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JobLimits {
+    /// Most queued + running jobs per user.
+    pub max_active_per_user: i64,
+    /// New jobs are refused while a user's stored results take this many bytes.
+    pub max_result_bytes_per_user: i64,
 }
 
 /// What an insert did.
@@ -55,6 +71,8 @@ pub enum Inserted {
     Created { id: String, queue_position: i64 },
     /// The idempotency key was used before: the original job.
     Existing { id: String, status: JobStatus },
+    /// Not inserted: a quota of [`JobLimits`] is reached (message for the user).
+    Refused { message: String },
 }
 
 /// A stored job (without its result; the spec only where asked for).
@@ -90,6 +108,12 @@ pub struct Claimed {
     pub fence: i64,
     pub attempts: i64,
     pub shots: i64,
+    /// The owner's ordering of their own jobs.
+    pub priority: i64,
+    pub admin_priority: i64,
+    pub created_at: i64,
+    /// Estimated peak memory (reserved from the worker's budget while it runs).
+    pub memory_bytes: i64,
 }
 
 /// How a claimed job ended.
@@ -224,6 +248,69 @@ macro_rules! record_events {
     }};
 }
 
+/// Changes to one user's `user_job_stats` row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StatDelta {
+    pub(crate) queued: i64,
+    pub(crate) running: i64,
+    pub(crate) result_bytes: i64,
+    /// A claim's time (the row keeps the latest).
+    pub(crate) dispatched_at: i64,
+}
+
+/// Per-user deltas, sorted by user so that concurrent PostgreSQL
+/// transactions lock stats rows in the same order.
+pub(crate) type StatDeltas = std::collections::BTreeMap<String, StatDelta>;
+
+/// Applies `StatDeltas` to `user_job_stats` (one upsert per 100 users) in
+/// the caller's transaction.
+macro_rules! apply_stats {
+    ($tx:ident, $deltas:expr) => {{
+        let deltas: &StatDeltas = $deltas;
+        let rows: Vec<(&String, &StatDelta)> =
+            deltas.iter().filter(|(_, d)| **d != StatDelta::default()).collect();
+        for chunk in rows.chunks(100) {
+            let mut sql = String::from(
+                "INSERT INTO user_job_stats (user_id, queued, running, result_bytes, \
+                 last_dispatch_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 5;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
+            }
+            sql.push_str(
+                " ON CONFLICT (user_id) DO UPDATE SET \
+                 queued = user_job_stats.queued + excluded.queued, \
+                 running = user_job_stats.running + excluded.running, \
+                 result_bytes = user_job_stats.result_bytes + excluded.result_bytes, \
+                 last_dispatch_at = CASE WHEN excluded.last_dispatch_at > \
+                 user_job_stats.last_dispatch_at THEN excluded.last_dispatch_at \
+                 ELSE user_job_stats.last_dispatch_at END",
+            );
+            let mut q = sqlx::query(&sql);
+            for (user, d) in chunk {
+                q = q
+                    .bind((*user).clone())
+                    .bind(d.queued)
+                    .bind(d.running)
+                    .bind(d.result_bytes)
+                    .bind(d.dispatched_at);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 fn event(
     job_id: &str,
     user_id: &str,
@@ -243,6 +330,25 @@ fn event(
 fn parse_status(s: &str) -> Result<JobStatus, StoreError> {
     JobStatus::parse(s)
         .ok_or_else(|| StoreError::Conflict(format!("unknown stored job status `{s}`")))
+}
+
+/// Why a user over a quota of `limits` may not queue another job.
+fn quota_refusal(limits: &JobLimits, active: i64, result_bytes: i64) -> Option<String> {
+    if limits.max_active_per_user > 0 && active >= limits.max_active_per_user {
+        return Some(format!(
+            "you have {active} queued or running jobs and the limit is {} per user \
+             (max_active_jobs_per_user); wait for some to finish or cancel some",
+            limits.max_active_per_user
+        ));
+    }
+    if limits.max_result_bytes_per_user > 0 && result_bytes >= limits.max_result_bytes_per_user {
+        return Some(format!(
+            "your stored results take {result_bytes} bytes and the limit is {} bytes per user \
+             (max_result_bytes_per_user); delete finished jobs to free space",
+            limits.max_result_bytes_per_user
+        ));
+    }
+    None
 }
 
 /// A [`JobRow`] from a row of [`JOB_COLUMNS`] (with `spec`: and its `spec` column).
@@ -282,84 +388,165 @@ macro_rules! job_row {
 }
 
 impl Store {
-    /// Inserts jobs in one transaction (group commit). A job whose
-    /// idempotency key its user already used is not inserted: the original
-    /// is returned. Returns one [`Inserted`] per job and the events to publish.
+    /// Inserts jobs in one transaction (group commit), without quotas (see
+    /// [`Store::insert_jobs_with`]).
     pub async fn insert_jobs(
         &self,
         jobs: &[NewJob],
     ) -> Result<(Vec<Inserted>, Vec<JobEvent>), StoreError> {
+        self.insert_jobs_with(jobs, &JobLimits::default()).await
+    }
+
+    /// Inserts jobs in one transaction (group commit). A job whose
+    /// idempotency key its user already used is not inserted: the original
+    /// is returned. A job over a quota of `limits` is [`Inserted::Refused`]
+    /// (the check and the insert share the transaction, and on PostgreSQL
+    /// the user's stats row is locked, so concurrent submissions cannot
+    /// overshoot). Returns one [`Inserted`] per job and the events to publish.
+    pub async fn insert_jobs_with(
+        &self,
+        jobs: &[NewJob],
+        limits: &JobLimits,
+    ) -> Result<(Vec<Inserted>, Vec<JobEvent>), StoreError> {
         let now = now_ms();
+        let mut users: Vec<String> = jobs.iter().map(|j| j.user_id.clone()).collect();
+        users.sort_unstable();
+        users.dedup();
+        let limited = limits.max_active_per_user > 0 || limits.max_result_bytes_per_user > 0;
         with_tx!(self, tx => {
+            // Each user's (active jobs, stored result bytes) before this batch.
+            let mut usage: std::collections::HashMap<String, (i64, i64)> =
+                std::collections::HashMap::new();
+            if limited {
+                for chunk in users.chunks(100) {
+                    let list: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i})")).collect();
+                    let sql = format!(
+                        "INSERT INTO user_job_stats (user_id) VALUES {} ON CONFLICT (user_id) DO NOTHING",
+                        list.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for u in chunk {
+                        q = q.bind(u.clone());
+                    }
+                    q.execute(&mut *tx).await?;
+                    let ids: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let lock = if self.dialect() == Dialect::Postgres { " FOR UPDATE" } else { "" };
+                    let sql = format!(
+                        "SELECT user_id, queued + running, result_bytes FROM user_job_stats \
+                         WHERE user_id IN ({}) ORDER BY user_id{lock}",
+                        ids.join(", ")
+                    );
+                    let mut q = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+                    for u in chunk {
+                        q = q.bind(u.clone());
+                    }
+                    for (u, active, bytes) in q.fetch_all(&mut *tx).await? {
+                        usage.insert(u, (active, bytes));
+                    }
+                }
+            }
             let mut out = Vec::with_capacity(jobs.len());
             let mut events = Vec::with_capacity(jobs.len());
+            let mut deltas = StatDeltas::new();
             for j in jobs {
-                let tags = serde_json::to_string(&j.tags).unwrap_or_else(|_| "[]".into());
-                let created = sqlx::query(
-                    "INSERT INTO jobs (id, user_id, name, tags, status, priority, backend, \
-                     num_qubits, shots, spec, idempotency_key, created_at) \
-                     VALUES ($1, $2, $3, $4, 'QUEUED', $5, $6, $7, $8, $9, $10, $11) \
-                     ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
-                     DO NOTHING",
-                )
-                .bind(j.id.clone())
-                .bind(j.user_id.clone())
-                .bind(j.name.clone())
-                .bind(tags)
-                .bind(j.priority)
-                .bind(j.backend.clone())
-                .bind(j.num_qubits)
-                .bind(j.shots)
-                .bind(j.spec.clone())
-                .bind(j.idempotency_key.clone())
-                .bind(j.created_at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                // Refused jobs are not inserted; a refused replay of an
+                // earlier submission still returns the original below.
+                let refusal = if limited {
+                    let (active, bytes) = usage.get(&j.user_id).copied().unwrap_or((0, 0));
+                    quota_refusal(limits, active, bytes)
+                } else {
+                    None
+                };
+                let created = if refusal.is_some() {
+                    0
+                } else {
+                    let tags = serde_json::to_string(&j.tags).unwrap_or_else(|_| "[]".into());
+                    sqlx::query(
+                        "INSERT INTO jobs (id, user_id, name, tags, status, priority, backend, \
+                         num_qubits, shots, spec, idempotency_key, created_at, memory_bytes, \
+                         admin_priority) \
+                         VALUES ($1, $2, $3, $4, 'QUEUED', $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                         ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
+                         DO NOTHING",
+                    )
+                    .bind(j.id.clone())
+                    .bind(j.user_id.clone())
+                    .bind(j.name.clone())
+                    .bind(tags)
+                    .bind(j.priority)
+                    .bind(j.backend.clone())
+                    .bind(j.num_qubits)
+                    .bind(j.shots)
+                    .bind(j.spec.clone())
+                    .bind(j.idempotency_key.clone())
+                    .bind(j.created_at)
+                    .bind(j.memory_bytes)
+                    .bind(j.admin_priority)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                };
                 if created == 1 {
                     events.push(event(&j.id, &j.user_id, JobStatus::Queued, now, None));
-                    // The position is filled in below, once for the batch.
+                    deltas.entry(j.user_id.clone()).or_default().queued += 1;
+                    if let Some(u) = usage.get_mut(&j.user_id) {
+                        u.0 += 1;
+                    }
+                    // The position is filled in below, once per user for the batch.
                     out.push(Inserted::Created { id: j.id.clone(), queue_position: 0 });
-                } else {
-                    let row = sqlx::query(
+                    continue;
+                }
+                let existing = match &j.idempotency_key {
+                    Some(key) => sqlx::query(
                         "SELECT id, status FROM jobs WHERE user_id = $1 AND idempotency_key = $2",
                     )
                     .bind(j.user_id.clone())
-                    .bind(j.idempotency_key.clone())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let status: String = row.try_get("status")?;
-                    out.push(Inserted::Existing { id: row.try_get("id")?, status: parse_status(&status)? });
+                    .bind(key.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?,
+                    None => None,
+                };
+                match (existing, refusal) {
+                    (Some(row), _) => {
+                        let status: String = row.try_get("status")?;
+                        out.push(Inserted::Existing {
+                            id: row.try_get("id")?,
+                            status: parse_status(&status)?,
+                        });
+                    }
+                    (None, Some(message)) => out.push(Inserted::Refused { message }),
+                    (None, None) => {
+                        return Err(StoreError::Conflict("the job could not be inserted".into()))
+                    }
                 }
             }
-            // Queue positions of the new jobs: one pass over the queue for
-            // the whole batch rather than a count per job.
-            let new_ids: Vec<&str> = out
-                .iter()
-                .filter_map(|i| match i {
-                    Inserted::Created { id, .. } => Some(id.as_str()),
-                    Inserted::Existing { .. } => None,
-                })
-                .collect();
-            // Only the head of the queue is ranked ([`QUEUE_POSITION_CAP`]
-            // rows, through the queue index), so the cost does not grow with
-            // the backlog; a job further back reports `QUEUE_POSITION_CAP + 1`.
-            let mut positions = std::collections::HashMap::with_capacity(new_ids.len());
-            for chunk in new_ids.chunks(500) {
-                let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                let sql = format!(
-                    "SELECT id, pos FROM (SELECT id, ROW_NUMBER() OVER \
-                     (ORDER BY priority DESC, created_at, id) AS pos FROM \
-                     (SELECT id, priority, created_at FROM jobs WHERE status = 'QUEUED' \
-                     ORDER BY priority DESC, created_at, id LIMIT {QUEUE_POSITION_CAP}) h) q \
-                     WHERE id IN ({})",
-                    list.join(", ")
-                );
-                let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
-                for id in chunk {
-                    q = q.bind(id.to_string());
+            // Queue positions of the new jobs (within their owner's queue,
+            // see [`Store::queue_position`]): one ranking per user and batch.
+            let mut by_user: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+            for (j, i) in jobs.iter().zip(&out) {
+                if let Inserted::Created { id, .. } = i {
+                    by_user.entry(j.user_id.as_str()).or_default().push(id.as_str());
                 }
-                positions.extend(q.fetch_all(&mut *tx).await?);
+            }
+            let mut positions = std::collections::HashMap::new();
+            for (user, ids) in &by_user {
+                for chunk in ids.chunks(500) {
+                    let list: Vec<String> =
+                        (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+                    let sql = format!(
+                        "SELECT id, pos FROM (SELECT id, ROW_NUMBER() OVER \
+                         (ORDER BY priority DESC, created_at, id) AS pos FROM \
+                         (SELECT id, priority, created_at FROM jobs WHERE status = 'QUEUED' \
+                         AND user_id = $1 ORDER BY priority DESC, created_at, id \
+                         LIMIT {QUEUE_POSITION_CAP}) h) q WHERE id IN ({})",
+                        list.join(", ")
+                    );
+                    let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(user.to_string());
+                    for id in chunk {
+                        q = q.bind(id.to_string());
+                    }
+                    positions.extend(q.fetch_all(&mut *tx).await?);
+                }
             }
             for i in &mut out {
                 if let Inserted::Created { id, queue_position } = i {
@@ -367,6 +554,7 @@ impl Store {
                         positions.get(id.as_str()).copied().unwrap_or(QUEUE_POSITION_CAP + 1);
                 }
             }
+            apply_stats!(tx, &deltas);
             record_events!(self, tx, &events, now);
             tx.commit().await?;
             Ok((out, events))
@@ -503,15 +691,16 @@ impl Store {
         })
     }
 
-    /// 1-based position of a queued job: queued jobs ahead of it in priority
-    /// and age, plus one (fair share can move it earlier). Exact up to
+    /// 1-based position of a queued job in its owner's queue: the owner's
+    /// queued jobs ahead of it (their `priority`, then age), plus one. Fair
+    /// share interleaves users, so this is the number of the owner's jobs
+    /// that start before it, not a global rank. Exact up to
     /// [`QUEUE_POSITION_CAP`]; a job with more ahead of it reports
-    /// `QUEUE_POSITION_CAP + 1` (only the head of the queue is read, so the
-    /// cost does not grow with the backlog).
+    /// `QUEUE_POSITION_CAP + 1` (only the head is read, through an index).
     pub async fn queue_position(&self, job: &JobRow) -> Result<i64, StoreError> {
         let sql = format!(
             "SELECT COUNT(*) FROM (SELECT priority, created_at, id FROM jobs \
-             WHERE status = 'QUEUED' ORDER BY priority DESC, created_at, id \
+             WHERE status = 'QUEUED' AND user_id = $4 ORDER BY priority DESC, created_at, id \
              LIMIT {QUEUE_POSITION_CAP}) h WHERE priority > $1 OR \
              (priority = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3)))"
         );
@@ -520,6 +709,7 @@ impl Store {
             .bind(job.priority)
             .bind(job.created_at)
             .bind(job.id.clone())
+            .bind(job.user_id.clone())
             .fetch_one(p)
             .await?
         });
@@ -543,74 +733,6 @@ impl Store {
             .into_iter()
             .map(|s| (s, rows.iter().find(|(n, _)| n == s.as_str()).map_or(0, |(_, c)| *c)))
             .collect())
-    }
-
-    /// Claims up to `max` queued jobs for `owner` with a lease of `lease_ms`,
-    /// in one statement; each claim bumps the job's fence and attempts.
-    pub async fn claim_jobs(
-        &self,
-        owner: &str,
-        max: i64,
-        lease_ms: i64,
-    ) -> Result<(Vec<Claimed>, Vec<JobEvent>), StoreError> {
-        let now = now_ms();
-        // SQLite runs one writer at a time, so the UPDATE's subquery sees a
-        // stable queue; PostgreSQL locks the candidates and skips rows other
-        // claimers hold (window functions cannot be combined with FOR UPDATE,
-        // hence the CTE).
-        let sql = match self.dialect() {
-            Dialect::Sqlite => format!(
-                "UPDATE jobs SET status = 'RUNNING', lease_owner = $1, lease_expires_at = $2, \
-                 fence = fence + 1, attempts = attempts + 1, started_at = $3 \
-                 WHERE id IN (SELECT id FROM (SELECT id, priority, created_at, ROW_NUMBER() OVER \
-                 (PARTITION BY user_id ORDER BY priority DESC, created_at, id) AS rn FROM \
-                 (SELECT id, user_id, priority, created_at FROM jobs WHERE status = 'QUEUED' \
-                 ORDER BY priority DESC, created_at, id LIMIT {CLAIM_WINDOW})) \
-                 ORDER BY priority DESC, rn, created_at, id LIMIT $4) \
-                 RETURNING id, user_id, spec, fence, attempts, shots"
-            ),
-            Dialect::Postgres => format!(
-                "WITH cand AS (SELECT id, user_id, priority, created_at FROM jobs \
-                 WHERE status = 'QUEUED' ORDER BY priority DESC, created_at, id \
-                 LIMIT {CLAIM_WINDOW} FOR UPDATE SKIP LOCKED), \
-                 pick AS (SELECT id FROM (SELECT id, priority, created_at, ROW_NUMBER() OVER \
-                 (PARTITION BY user_id ORDER BY priority DESC, created_at, id) AS rn FROM cand) r \
-                 ORDER BY priority DESC, rn, created_at, id LIMIT $4) \
-                 UPDATE jobs SET status = 'RUNNING', lease_owner = $1, lease_expires_at = $2, \
-                 fence = jobs.fence + 1, attempts = jobs.attempts + 1, started_at = $3 \
-                 FROM pick WHERE jobs.id = pick.id \
-                 RETURNING jobs.id, jobs.user_id, jobs.spec, jobs.fence, jobs.attempts, jobs.shots"
-            ),
-        };
-        with_tx!(self, tx => {
-            let rows = sqlx::query(&sql)
-                .bind(owner.to_string())
-                .bind(now + lease_ms)
-                .bind(now)
-                .bind(max)
-                .fetch_all(&mut *tx)
-                .await?;
-            let mut claimed = Vec::with_capacity(rows.len());
-            for r in rows {
-                claimed.push(Claimed {
-                    id: r.try_get("id")?,
-                    user_id: r.try_get("user_id")?,
-                    spec: r.try_get("spec")?,
-                    fence: r.try_get("fence")?,
-                    attempts: r.try_get("attempts")?,
-                    shots: r.try_get("shots")?,
-                });
-            }
-            let events: Vec<JobEvent> = claimed
-                .iter()
-                .map(|c| event(&c.id, &c.user_id, JobStatus::Running, now, None))
-                .collect();
-            if !events.is_empty() {
-                record_events!(self, tx, &events, now);
-            }
-            tx.commit().await?;
-            Ok((claimed, events))
-        })
     }
 
     /// Extends the leases `owner` holds; returns `(id, status, fence)` of
@@ -641,16 +763,31 @@ impl Store {
     /// fence is stale (the job was claimed again, or already ended) changes
     /// nothing. A job cancelled while it ran ends CANCELLED whatever the
     /// outcome. Returns, per finish, the state written (`None`: stale), and
-    /// the events to publish.
+    /// the events to publish. No per-user result quota: see
+    /// [`Store::finish_jobs_with`].
     pub async fn finish_jobs(
         &self,
         finishes: &[Finish],
+    ) -> Result<(Vec<Option<JobStatus>>, Vec<JobEvent>), StoreError> {
+        self.finish_jobs_with(finishes, 0).await
+    }
+
+    /// [`Store::finish_jobs`]; a completed job whose result would take its
+    /// owner's stored results over `max_result_bytes_per_user` (0: no limit)
+    /// is FAILED instead and its result dropped.
+    pub async fn finish_jobs_with(
+        &self,
+        finishes: &[Finish],
+        max_result_bytes_per_user: i64,
     ) -> Result<(Vec<Option<JobStatus>>, Vec<JobEvent>), StoreError> {
         let now = now_ms();
         with_tx!(self, tx => {
             let mut applied = Vec::with_capacity(finishes.len());
             let mut events = Vec::with_capacity(finishes.len());
             let mut usage = Vec::new();
+            let mut deltas = StatDeltas::new();
+            // Stored result bytes per user, read once per user and batch.
+            let mut stored: std::collections::HashMap<String, i64> = Default::default();
             for f in finishes {
                 let (status, result, error, backend_used) = match &f.outcome {
                     Outcome::Completed { result, backend_used } => {
@@ -667,7 +804,8 @@ impl Store {
                          error = CASE WHEN status = 'CANCELLING' THEN $1 ELSE NULL END, \
                          ended_at = CASE WHEN status = 'CANCELLING' THEN $2 ELSE NULL END, \
                          started_at = CASE WHEN status = 'CANCELLING' THEN started_at ELSE NULL END, \
-                         attempts = attempts - 1, lease_owner = NULL, lease_expires_at = NULL \
+                         attempts = CASE WHEN started_at IS NULL THEN attempts ELSE attempts - 1 END, \
+                         lease_owner = NULL, lease_expires_at = NULL \
                          WHERE id = $3 AND fence = $4 AND status IN ('RUNNING', 'CANCELLING') \
                          RETURNING user_id, status",
                     )
@@ -684,12 +822,13 @@ impl Store {
                          result = CASE WHEN status = 'CANCELLING' THEN NULL ELSE $2 END, \
                          error = CASE WHEN status = 'CANCELLING' THEN $3 ELSE $4 END, \
                          backend_used = $5, ended_at = $6, execution_ms = $7, \
+                         result_bytes = CASE WHEN status = 'CANCELLING' THEN 0 ELSE $10 END, \
                          lease_owner = NULL, lease_expires_at = NULL \
                          WHERE id = $8 AND fence = $9 AND status IN ('RUNNING', 'CANCELLING') \
                          RETURNING user_id, status",
                     )
                     .bind(status)
-                    .bind(result)
+                    .bind(result.clone())
                     .bind(CANCELLED_BY_USER)
                     .bind(error.clone())
                     .bind(backend_used.clone())
@@ -697,6 +836,7 @@ impl Store {
                     .bind(f.execution_ms)
                     .bind(f.job_id.clone())
                     .bind(f.fence)
+                    .bind(result.as_ref().map_or(0, |r| r.len() as i64))
                     .fetch_optional(&mut *tx)
                     .await?
                 };
@@ -706,7 +846,49 @@ impl Store {
                 };
                 let user_id: String = row.try_get("user_id")?;
                 let written: String = row.try_get("status")?;
-                let written = parse_status(&written)?;
+                let mut written = parse_status(&written)?;
+                let mut error = error;
+                let delta = deltas.entry(user_id.clone()).or_default();
+                delta.running -= 1;
+                if written == JobStatus::Queued {
+                    delta.queued += 1;
+                }
+                if written == JobStatus::Completed {
+                    let bytes = result.as_ref().map_or(0, |r| r.len() as i64);
+                    if !stored.contains_key(&user_id) {
+                        let now_stored: Option<i64> = sqlx::query_scalar(
+                            "SELECT result_bytes FROM user_job_stats WHERE user_id = $1",
+                        )
+                        .bind(user_id.clone())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        stored.insert(user_id.clone(), now_stored.unwrap_or(0));
+                    }
+                    let total = stored.get_mut(&user_id).expect("inserted above");
+                    if max_result_bytes_per_user > 0
+                        && total.saturating_add(bytes) > max_result_bytes_per_user
+                    {
+                        let message = format!(
+                            "the result ({bytes} bytes) would take your stored results to {} \
+                             bytes, over the limit of {max_result_bytes_per_user} bytes per user \
+                             (max_result_bytes_per_user); delete finished jobs to free space",
+                            total.saturating_add(bytes)
+                        );
+                        sqlx::query(
+                            "UPDATE jobs SET status = 'FAILED', result = NULL, result_bytes = 0, \
+                             error = $1 WHERE id = $2",
+                        )
+                        .bind(message.clone())
+                        .bind(f.job_id.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                        written = JobStatus::Failed;
+                        error = Some(message);
+                    } else {
+                        *total += bytes;
+                        deltas.entry(user_id.clone()).or_default().result_bytes += bytes;
+                    }
+                }
                 let message = match written {
                     JobStatus::Cancelled => Some(CANCELLED_BY_USER.to_string()),
                     JobStatus::Failed => error,
@@ -754,6 +936,7 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
+            apply_stats!(tx, &deltas);
             if !events.is_empty() {
                 record_events!(self, tx, &events, now);
             }
@@ -797,6 +980,11 @@ impl Store {
                 let message = Some(CANCELLED_BY_USER.to_string());
                 events.push(event(&job.id, &job.user_id, job.status, now, message));
                 record_events!(self, tx, &events, now);
+                if job.status == JobStatus::Cancelled {
+                    let mut deltas = StatDeltas::new();
+                    deltas.entry(job.user_id.clone()).or_default().queued -= 1;
+                    apply_stats!(tx, &deltas);
+                }
             }
             tx.commit().await?;
             row.map(|r| (r, events))
@@ -820,16 +1008,19 @@ impl Store {
     pub async fn delete_job(&self, id: &str, user_id: Option<&str>) -> Result<(), StoreError> {
         let user = user_id.map(str::to_string);
         let deleted = with_tx!(self, tx => {
-            let n = sqlx::query(
+            let gone: Option<(String, i64)> = sqlx::query_as(
                 "DELETE FROM jobs WHERE id = $1 AND ($2 IS NULL OR user_id = $2) AND \
-                 status IN ('COMPLETED', 'FAILED', 'CANCELLED')",
+                 status IN ('COMPLETED', 'FAILED', 'CANCELLED') RETURNING user_id, result_bytes",
             )
             .bind(id.to_string())
             .bind(user.clone())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n > 0 {
+            .fetch_optional(&mut *tx)
+            .await?;
+            let n = u64::from(gone.is_some());
+            if let Some((owner, bytes)) = gone {
+                let mut deltas = StatDeltas::new();
+                deltas.entry(owner).or_default().result_bytes -= bytes;
+                apply_stats!(tx, &deltas);
                 sqlx::query("DELETE FROM job_events WHERE job_id = $1")
                     .bind(id.to_string())
                     .execute(&mut *tx)
@@ -853,8 +1044,9 @@ impl Store {
     /// `other_owners_of` set, every lease not held by that owner (SQLite at
     /// start: one server owns the file, so any other lease is a dead
     /// process's). Such a job is queued again, or FAILED once it has been
-    /// claimed `max_attempts` times; one that was being cancelled ends
-    /// CANCELLED. Returns the events to publish.
+    /// started `max_attempts` times; one that was being cancelled ends
+    /// CANCELLED. `attempts` counts starts, so a job claimed but never
+    /// started does not use one up. Returns the events to publish.
     pub async fn recover_jobs(
         &self,
         max_attempts: i64,
@@ -888,14 +1080,21 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
             let mut events = Vec::with_capacity(rows.len());
+            let mut deltas = StatDeltas::new();
             for (id, user, status, error) in rows {
                 let status = parse_status(&status)?;
+                let delta = deltas.entry(user.clone()).or_default();
+                delta.running -= 1;
+                if status == JobStatus::Queued {
+                    delta.queued += 1;
+                }
                 let message = match status {
                     JobStatus::Queued => Some("re-queued: the worker running it stopped".to_string()),
                     _ => error,
                 };
                 events.push(event(&id, &user, status, now, message));
             }
+            apply_stats!(tx, &deltas);
             if !events.is_empty() {
                 record_events!(self, tx, &events, now);
             }
@@ -921,3 +1120,6 @@ impl Store {
 
 /// The error and event message of a job the user cancelled.
 pub const CANCELLED_BY_USER: &str = "cancelled by user";
+
+mod fair;
+pub use fair::{ClaimRequest, Claims};
