@@ -625,7 +625,8 @@ export interface components {
             program?: null | components["schemas"]["ProgramView"];
             /**
              * Format: int64
-             * @description 1-based position while queued, else null.
+             * @description While queued: 1-based position among the owner's own queued jobs
+             *     (fair share interleaves users); else null.
              */
             queue_position?: number | null;
             /** Format: int64 */
@@ -768,6 +769,12 @@ export interface components {
         };
         /** @description `POST /jobs`. */
         SubmitJobRequest: {
+            /**
+             * Format: int64
+             * @description Administrators only, 0..=9 (default 0): a job with a value above 0
+             *     is claimed before every user's jobs, higher first.
+             */
+            admin_priority?: number | null;
             /** @description `auto` (default), `statevector`, `stabilizer`, `density_matrix`, `trajectories`, `reference`. */
             backend?: string | null;
             /** @description At most 128 characters; the same key again returns the first job. */
@@ -781,7 +788,9 @@ export interface components {
             outputs?: null | components["schemas"]["OutputOptions"];
             /**
              * Format: int64
-             * @description 0..=9, higher runs first (default 5).
+             * @description 0..=9 (default 5): orders the caller's own jobs, higher first.
+             *     Jobs of different users share the workers in turns whatever their
+             *     priority.
              */
             priority?: number | null;
             program: components["schemas"]["ProgramInput"];
@@ -803,7 +812,8 @@ export interface components {
             id: string;
             /**
              * Format: int64
-             * @description 1-based position while queued, else null.
+             * @description While queued: 1-based position among the owner's own queued jobs
+             *     (fair share interleaves users); else null.
              */
             queue_position?: number | null;
             status: components["schemas"]["JobStatus"];
@@ -1897,7 +1907,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The credential lacks `jobs:write` */
+            /** @description The credential lacks `jobs:write`, or a non-administrator set `admin_priority` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1906,7 +1916,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `too_large`: too many qubits or too much memory */
+            /** @description `too_large`: too many qubits, too much memory, or a result estimated over `max_result_bytes` */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1933,7 +1943,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limited */
+            /** @description `quota_exceeded`: too many active jobs or stored result bytes (the message names the limit) */
             429: {
                 headers: {
                     [name: string]: unknown;
