@@ -43,7 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ADMIN_PASSWORD="abuse admin $RANDOM$RANDOM$RANDOM"
+ADMIN_PASSWORD="replay operator $RANDOM$RANDOM$RANDOM"
 echo "$ADMIN_PASSWORD" | "$QV" admin create-user --data-dir "$DATA" --username admin \
   --email admin@example.com --role admin --password-stdin >/dev/null
 METRICS_TOKEN="metrics-$RANDOM$RANDOM$RANDOM$RANDOM"

@@ -4,8 +4,9 @@
 //! bytes; the cap bounds the Argon2 input), use at least 5 different
 //! characters, not be one of the 10,000 most common passwords (the list in
 //! `assets/common-passwords.txt`, from the npm package
-//! `@zxcvbn-ts/language-common` 4.1.3, MIT; compared case-insensitively), and
-//! not equal or contain the username or the email's local part
+//! `@zxcvbn-ts/language-common` 4.1.3, MIT; compared case-insensitively) nor
+//! such a password with only digits and symbols added before or after it
+//! (`password1234`, `!qwertyuiop2024`), and not equal or contain the username or the email's local part
 //! (case-insensitively; a local part shorter than 3 characters only may not
 //! equal it). Each refusal names the rule that failed.
 
@@ -56,6 +57,15 @@ pub fn check(password: &str, username: &str, email: &str) -> Option<String> {
             "password: is one of the 10,000 most common passwords; choose another".to_string(),
         );
     }
+    // The most common way to pass a length rule: a listed word padded with
+    // digits or symbols.
+    let stem = password.trim_matches(|c: char| !c.is_alphabetic());
+    if stem.chars().count() >= 4 && stem != password && is_common(stem) {
+        return Some(
+            "password: is a common password with digits or symbols added; choose another"
+                .to_string(),
+        );
+    }
     let lower = password.to_lowercase();
     let local = email.rsplit_once('@').map_or(email, |(l, _)| l);
     for (part, what) in [(username, "the username"), (local, "the email address before `@`")] {
@@ -97,6 +107,8 @@ mod tests {
             ("aaaaaaaaaaaa", "at least 5 different characters (got 1)"),
             ("1q2w3e4r5t6y", "10,000 most common"),
             ("1Q2W3E4R5T6Y", "10,000 most common"),
+            ("password1234", "common password with digits or symbols added"),
+            ("!!Qwertyuiop2024", "common password with digits or symbols added"),
             ("my name is ALICE ok", "must not contain the username"),
             ("xx alice.w xx yy", "must not contain the username"),
             ("ALICE.W-and-more", "must not contain the username"),
@@ -115,6 +127,8 @@ mod tests {
     fn good_passwords_pass() {
         assert_eq!(rule("correct horse battery staple"), None);
         assert_eq!(rule("ééééé-ñandú-12"), None);
+        // Padding around a word that is not on the list is fine.
+        assert_eq!(rule("2024-glockenspiel-88"), None);
         // A short local part is only refused when equal.
         assert_eq!(check("a long enough phrase", "bob", "a@example.com"), None);
     }
