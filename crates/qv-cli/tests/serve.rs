@@ -185,17 +185,19 @@ async fn sigkill_loses_no_accepted_job_and_runs_none_twice() {
     let token = register(&http, &qv, "crash").await;
 
     let mut ids = Vec::new();
-    // Slow, high-priority jobs first: the workers are busy with them when the process dies.
+    for _ in 0..200 {
+        ids.push(submit(&http, &qv, &token, BELL, 5).await);
+    }
+    // Then slow, high-priority jobs (they go first in this user's queue): the
+    // workers are busy with them when the process dies. Submitted last, so
+    // the time the Bell submissions take cannot let them all finish first.
     let slow = slow_circuit(15, 20);
     for _ in 0..8 {
         ids.push(submit(&http, &qv, &token, &slow, 9).await);
     }
-    for _ in 0..200 {
-        ids.push(submit(&http, &qv, &token, BELL, 5).await);
-    }
     // Kill while jobs are still outstanding (the test means nothing otherwise).
     let mut outstanding = 0;
-    for id in &ids[..8] {
+    for id in &ids[200..] {
         if status(&http, &qv, &token, id).await != "COMPLETED" {
             outstanding += 1;
         }

@@ -506,6 +506,7 @@ pub fn execute(
             },
             threads,
             max_memory_bytes: memory_budget(config),
+            cancel: Some(cancel.clone()),
             ..ExpectConfig::default()
         };
         let mut values = Vec::with_capacity(spec.observables.len());

@@ -16,6 +16,7 @@
 mod pauli;
 mod shots;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,7 +35,7 @@ use pauli::{density_pauli, pauli_expectation};
 use shots::estimate;
 
 /// Options of [`expectation`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ExpectConfig {
     /// Which simulator evaluates the observable ([`Backend::Auto`] chooses).
     pub backend: Backend,
@@ -50,6 +51,11 @@ pub struct ExpectConfig {
     pub max_memory_bytes: Option<u64>,
     /// Noise (density-matrix and trajectories backends; `None`: ideal).
     pub noise: Option<Arc<NoiseModel>>,
+    /// Set from another thread to stop: the state-vector passes and shot
+    /// estimates check it as [`RunConfig::cancel`] does, other backends
+    /// before and after their simulation; the result is
+    /// [`SimError::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ExpectConfig {
@@ -62,6 +68,7 @@ impl Default for ExpectConfig {
             threads: 0,
             max_memory_bytes: None,
             noise: None,
+            cancel: None,
         }
     }
 }
@@ -77,7 +84,16 @@ impl ExpectConfig {
             threads: self.threads,
             max_memory_bytes: self.max_memory_bytes,
             noise: self.noise.clone(),
+            cancel: self.cancel.clone(),
             ..RunConfig::default()
+        }
+    }
+
+    /// `Err(Cancelled)` once the cancel flag is set.
+    fn check_cancel(&self) -> Result<(), SimError> {
+        match &self.cancel {
+            Some(c) if c.load(Ordering::Relaxed) => Err(SimError::Cancelled),
+            _ => Ok(()),
         }
     }
 }
@@ -138,6 +154,7 @@ pub fn expectation(
             return Err(SimError::TooManyShots { shots, max: MAX_SHOTS });
         }
     }
+    config.check_cancel()?;
     let program = Program::lower(circuit)?;
     let (backend, reason) =
         backend::select(circuit, &config.run_config(config.backend, 1, config.seed));
@@ -145,6 +162,7 @@ pub fn expectation(
         None => exact(circuit, &program, observable, config, backend, reason)?,
         Some(shots) => estimate(&program, observable, config, backend, reason, shots)?,
     };
+    config.check_cancel()?;
     result.num_qubits = program.num_qubits();
     result.time_taken = start.elapsed();
     Ok(result)
@@ -279,15 +297,18 @@ fn statevector_values(
             .map(|t| pauli_expectation(state.physical_amplitudes(), state.layout(), t))
             .collect()
     }
+    let cancel = config.cancel.as_deref();
     Ok(match config.precision {
         Precision::Double => {
-            let state = fast::simulate_gates::<f64>(&gates, n, phase, &engine)
-                .map_err(|_| SimError::AllocationFailed { bytes: f64::AMP_BYTES << n })?;
+            let state = fast::simulate_gates_until::<f64>(&gates, n, phase, &engine, cancel)
+                .map_err(|_| SimError::AllocationFailed { bytes: f64::AMP_BYTES << n })?
+                .ok_or(SimError::Cancelled)?;
             values(&state, observable)
         }
         Precision::Single => {
-            let state = fast::simulate_gates::<f32>(&gates, n, phase, &engine)
-                .map_err(|_| SimError::AllocationFailed { bytes: f32::AMP_BYTES << n })?;
+            let state = fast::simulate_gates_until::<f32>(&gates, n, phase, &engine, cancel)
+                .map_err(|_| SimError::AllocationFailed { bytes: f32::AMP_BYTES << n })?
+                .ok_or(SimError::Cancelled)?;
             values(&state, observable)
         }
     })
@@ -300,6 +321,28 @@ mod tests {
     fn exact_value(c: &Circuit, obs: &str) -> f64 {
         let o = Observable::parse(obs).unwrap();
         expectation(c, &o, &ExpectConfig::default()).unwrap().value
+    }
+
+    #[test]
+    fn a_set_cancel_flag_stops_every_path() {
+        let c = Circuit::new(3).h(0).cx(0, 1).t(2);
+        let obs = Observable::parse("Z0 Z1").unwrap();
+        let cancel = Some(Arc::new(AtomicBool::new(true)));
+        for backend in [Backend::Auto, Backend::Statevector, Backend::DensityMatrix] {
+            for shots in [None, Some(100)] {
+                let cfg =
+                    ExpectConfig { backend, shots, cancel: cancel.clone(), ..Default::default() };
+                let r = expectation(&c, &obs, &cfg);
+                assert!(matches!(r, Err(SimError::Cancelled)), "{backend:?} {shots:?}: {r:?}");
+            }
+        }
+        // The state-vector passes check it too (not only the entry).
+        let program = Program::lower(&c).unwrap();
+        let cfg = ExpectConfig { cancel: cancel.clone(), ..Default::default() };
+        let r = statevector_values(&program, &obs, &cfg);
+        assert!(matches!(r, Err(SimError::Cancelled)), "{r:?}");
+        let cfg = ExpectConfig { cancel: Some(Arc::new(AtomicBool::new(false))), ..cfg };
+        assert!(expectation(&c, &obs, &cfg).is_ok());
     }
 
     #[test]
