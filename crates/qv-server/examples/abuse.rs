@@ -203,6 +203,11 @@ fn held(detail: impl Into<String>) -> Outcome {
     Outcome { held: true, detail: detail.into() }
 }
 
+/// `held` when `ok`, else `broke`, with the same detail.
+fn verdict(ok: bool, detail: String) -> Outcome {
+    Outcome { held: ok, detail }
+}
+
 fn broke(detail: impl Into<String>) -> Outcome {
     Outcome { held: false, detail: detail.into() }
 }
@@ -249,11 +254,7 @@ async fn nested_gates(ctx: &Ctx) -> Outcome {
         "answers {answers:?} (parse: 422 = a 200 with ok=false and the error); healthz {}",
         if alive { "ok" } else { "DOWN" }
     );
-    if alive && all_4xx {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(alive && all_4xx, detail)
 }
 
 async fn huge_result(ctx: &Ctx) -> Outcome {
@@ -263,11 +264,7 @@ async fn huge_result(ctx: &Ctx) -> Outcome {
     let (s, v) = ctx.submit(&token, json!({"program": program, "shots": 1_000_000})).await;
     let alive = ctx.healthz().await;
     let detail = format!("submit {s} in {:?}: {}", started.elapsed(), v["error"]["message"]);
-    if (s == 413 || s == 422) && alive {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict((s == 413 || s == 422) && alive, detail)
 }
 
 async fn parallel_guesses(ctx: &Ctx) -> Outcome {
@@ -296,11 +293,7 @@ async fn parallel_guesses(ctx: &Ctx) -> Outcome {
         count_statuses(&statuses),
         v["error"]["code"]
     );
-    if s != 200 && !statuses.contains(&500) {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(s != 200 && !statuses.contains(&500), detail)
 }
 
 fn count_statuses(statuses: &[u16]) -> Vec<(u16, usize)> {
@@ -386,11 +379,7 @@ async fn argon2_flood(ctx: &Ctx) -> Outcome {
     );
     let ok =
         real.0 == 200 && real_time < Duration::from_secs(10) && !statuses.contains(&500) && alive;
-    if ok {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(ok, detail)
 }
 
 async fn connection_flood(ctx: &Ctx) -> Outcome {
@@ -446,11 +435,7 @@ async fn connection_flood(ctx: &Ctx) -> Outcome {
         if alive_during { "ok" } else { "DOWN" },
         if alive_after { "ok" } else { "DOWN" }
     );
-    if alive_during && alive_after && still_open == 0 {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(alive_during && alive_after && still_open == 0, detail)
 }
 
 async fn slowloris(ctx: &Ctx) -> Outcome {
@@ -555,11 +540,7 @@ async fn ws_big_messages(ctx: &Ctx) -> Outcome {
          RSS growth {}",
         growth_mb.map_or("unknown (no --pid)".to_string(), |g| format!("{g} MB"))
     );
-    if closed == n && n > 0 && alive && growth_mb.is_none_or(|g| g < 100) {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(closed == n && n > 0 && alive && growth_mb.is_none_or(|g| g < 100), detail)
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
@@ -612,11 +593,7 @@ async fn ws_after_revoke(ctx: &Ctx) -> Outcome {
             "still open after 60 s".into()
         }
     );
-    if closed {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(closed, detail)
 }
 
 async fn ws_after_disable(ctx: &Ctx) -> Outcome {
@@ -638,11 +615,7 @@ async fn ws_after_disable(ctx: &Ctx) -> Outcome {
             "still open after 60 s".into()
         }
     );
-    if closed && s == 200 {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(closed && s == 200, detail)
 }
 
 async fn job_status(ctx: &Ctx, token: &str, id: &str) -> Value {
@@ -700,11 +673,7 @@ async fn priority_starvation(ctx: &Ctx) -> Outcome {
         }
         None => "B's job did not start within 120 s".to_string(),
     };
-    if b_started.is_some() && a_before <= 10 {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(b_started.is_some() && a_before <= 10, detail)
 }
 
 async fn quota_flood(ctx: &Ctx) -> Outcome {
@@ -750,11 +719,7 @@ async fn nul_bytes(ctx: &Ctx) -> Outcome {
     }
     answers.push(ctx.get("/api/v1/jobs?backend=%00", &token).await.0);
     let detail = format!("answers {answers:?}");
-    if answers.iter().all(|s| *s == 400) {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(answers.iter().all(|s| *s == 400), detail)
 }
 
 async fn weak_password(ctx: &Ctx) -> Outcome {
@@ -773,11 +738,7 @@ async fn weak_password(ctx: &Ctx) -> Outcome {
         answers.push((*pw, s));
     }
     let detail = format!("answers {answers:?}");
-    if answers.iter().all(|(_, s)| *s == 400) {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(answers.iter().all(|(_, s)| *s == 400), detail)
 }
 
 fn totp_code(secret_b32: &str, offset_steps: i64) -> String {
@@ -830,11 +791,7 @@ async fn totp_bruteforce(ctx: &Ctx) -> Outcome {
         .await;
     let limited_at = answers.iter().position(|s| *s == 429);
     let detail = format!("10 wrong codes answered {answers:?}; the right code then: {right}");
-    if limited_at.is_some_and(|i| i <= 5) && right != 200 {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(limited_at.is_some_and(|i| i <= 5) && right != 200, detail)
 }
 
 async fn locked_vs_unknown(ctx: &Ctx) -> Outcome {
@@ -883,11 +840,7 @@ async fn locked_vs_unknown(ctx: &Ctx) -> Outcome {
         t_unknown * 1e3,
         b_locked.last().map(|b| b.0)
     );
-    if same_answer && (0.5..2.0).contains(&ratio) {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(same_answer && (0.5..2.0).contains(&ratio), detail)
 }
 
 async fn metrics_public(ctx: &Ctx) -> Outcome {
@@ -903,11 +856,7 @@ async fn metrics_public(ctx: &Ctx) -> Outcome {
                 .map(|r| r.status().as_u16())
                 .unwrap_or(0);
             let detail = format!("without the token {s}, with it {with}");
-            if s == 401 && with == 200 {
-                held(detail)
-            } else {
-                broke(detail)
-            }
+            verdict(s == 401 && with == 200, detail)
         }
         None => {
             broke(format!("no --metrics-token given: loopback clients may read /metrics ({s})"))
@@ -926,11 +875,7 @@ async fn security_headers(ctx: &Ctx) -> Outcome {
         && h.get("x-content-type-options").is_some_and(|v| v == "nosniff")
         && h.get("referrer-policy").is_some();
     let detail = format!("CSP `{csp}`");
-    if ok {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(ok, detail)
 }
 
 async fn data_dir_modes(ctx: &Ctx) -> Outcome {
@@ -941,11 +886,7 @@ async fn data_dir_modes(ctx: &Ctx) -> Outcome {
     let (d, db, key) =
         (mode(dir.clone()), mode(format!("{dir}/qv.db")), mode(format!("{dir}/server.key")));
     let detail = format!("data dir {d:o}, qv.db {db:o}, server.key {key:o}");
-    if d == 0o700 && db == 0o600 && key == 0o600 {
-        held(detail)
-    } else {
-        broke(detail)
-    }
+    verdict(d == 0o700 && db == 0o600 && key == 0o600, detail)
 }
 
 // ---------------------------------------------------------------- main

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{postgres_url, Db, Session, TestServer};
+use common::{postgres_url, Api, Db, TestServer};
 use qv_server::config::ServerRole;
 use qv_server::model::{JobStatus, Role};
 use qv_server::store::{Finish, JobFilter, NewJob, Outcome, Store};
@@ -38,65 +38,6 @@ fn long_circuit() -> String {
     }
     s.push_str("measure q -> c;\n");
     s
-}
-
-struct Api<'a> {
-    srv: &'a TestServer,
-    token: String,
-}
-
-impl Api<'_> {
-    fn of<'a>(srv: &'a TestServer, s: &Session) -> Api<'a> {
-        Api { srv, token: s.access_token.clone() }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.srv.http.request(method, self.srv.url(path)).bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().await.expect("request");
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn delete(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::DELETE, path, None).await
-    }
-
-    /// Submits a new job: 201 QUEUED with a queue position, whatever the
-    /// workers do meanwhile.
-    async fn submit(&self, body: Value) -> String {
-        let (s, v) = self.post("/api/v1/jobs", body).await;
-        assert_eq!(s, 201, "submit: {v}");
-        assert_eq!(v["status"], "QUEUED", "submit: {v}");
-        assert!(v["queue_position"].as_i64().is_some_and(|p| p >= 1), "submit: {v}");
-        v["id"].as_str().expect("job id").to_string()
-    }
-
-    /// Polls until the job reaches a terminal state (or `want`).
-    async fn wait_for(&self, id: &str, want: &[&str], within: Duration) -> Value {
-        let deadline = Instant::now() + within;
-        loop {
-            let (s, v) = self.get(&format!("/api/v1/jobs/{id}")).await;
-            assert_eq!(s, 200, "{v}");
-            let status = v["status"].as_str().unwrap_or_default().to_string();
-            if want.contains(&status.as_str()) {
-                return v;
-            }
-            assert!(Instant::now() < deadline, "job {id} still {status} after {within:?}: {v}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
 }
 
 fn bell(shots: u64) -> Value {

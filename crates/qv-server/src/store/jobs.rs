@@ -197,6 +197,23 @@ macro_rules! with_tx {
 
 /// Inserts `events` into `job_events` (one statement) and, on PostgreSQL,
 /// notifies `qv_job_events`; inside the caller's transaction.
+/// `($1, $2, ...), (...)` for a multi-row `VALUES` of `rows` rows of
+/// `cols` parameters each.
+pub(crate) fn values_placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", r * cols + c + 1));
+        }
+        out.push(')');
+    }
+    out
+}
+
 macro_rules! record_events {
     ($store:expr, $tx:ident, $events:expr, $now:expr) => {{
         let events: &[JobEvent] = $events;
@@ -204,20 +221,7 @@ macro_rules! record_events {
             let mut sql = String::from(
                 "INSERT INTO job_events (job_id, user_id, status, message, at) VALUES ",
             );
-            for i in 0..chunk.len() {
-                let b = i * 5;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5
-                ));
-            }
+            sql.push_str(&$crate::store::jobs::values_placeholders(chunk.len(), 5));
             let mut q = sqlx::query(&sql);
             for e in chunk {
                 q = q
@@ -274,20 +278,7 @@ macro_rules! apply_stats {
                 "INSERT INTO user_job_stats (user_id, queued, running, result_bytes, \
                  last_dispatch_at) VALUES ",
             );
-            for i in 0..chunk.len() {
-                let b = i * 5;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5
-                ));
-            }
+            sql.push_str(&$crate::store::jobs::values_placeholders(chunk.len(), 5));
             sql.push_str(
                 " ON CONFLICT (user_id) DO UPDATE SET \
                  queued = user_job_stats.queued + excluded.queued, \
@@ -913,16 +904,7 @@ impl Store {
                     "INSERT INTO usage_records (id, user_id, job_id, backend, shots, \
                      simulated_seconds, at) VALUES ",
                 );
-                for i in 0..chunk.len() {
-                    let b = i * 7;
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    sql.push_str(&format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7
-                    ));
-                }
+                sql.push_str(&values_placeholders(chunk.len(), 7));
                 let mut q = sqlx::query(&sql);
                 for (job_id, user_id, backend, shots, secs) in chunk {
                     q = q
@@ -1123,3 +1105,12 @@ pub const CANCELLED_BY_USER: &str = "cancelled by user";
 
 mod fair;
 pub use fair::{ClaimRequest, Claims};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_placeholders_number_rows_then_columns() {
+        assert_eq!(super::values_placeholders(1, 3), "($1, $2, $3)");
+        assert_eq!(super::values_placeholders(2, 2), "($1, $2), ($3, $4)");
+    }
+}

@@ -256,3 +256,71 @@ impl TestServer {
         }
     }
 }
+
+/// A user's authenticated calls to a test server.
+pub struct Api<'a> {
+    pub srv: &'a TestServer,
+    pub token: String,
+}
+
+impl Api<'_> {
+    pub fn of<'a>(srv: &'a TestServer, s: &Session) -> Api<'a> {
+        Api { srv, token: s.access_token.clone() }
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.srv.http.request(method, self.srv.url(path)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// Submits a new job: 201 QUEUED with a queue position, whatever the
+    /// workers do meanwhile.
+    pub async fn submit(&self, body: Value) -> String {
+        let (s, v) = self.post("/api/v1/jobs", body).await;
+        assert_eq!(s, 201, "submit: {v}");
+        assert_eq!(v["status"], "QUEUED", "submit: {v}");
+        assert!(v["queue_position"].as_i64().is_some_and(|p| p >= 1), "submit: {v}");
+        v["id"].as_str().expect("job id").to_string()
+    }
+
+    /// Polls until the job reaches a terminal state (or `want`).
+    pub async fn wait_for(&self, id: &str, want: &[&str], within: std::time::Duration) -> Value {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let (s, v) = self.get(&format!("/api/v1/jobs/{id}")).await;
+            assert_eq!(s, 200, "{v}");
+            let status = v["status"].as_str().unwrap_or_default().to_string();
+            if want.contains(&status.as_str()) {
+                return v;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "job {id} still {status} after {within:?}: {v}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
