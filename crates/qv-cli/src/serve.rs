@@ -204,11 +204,11 @@ fn create_user(args: &CreateUserArgs) -> Result<(), CliError> {
             CliError::Input(format!("database {}: {e}", qv_server::server::redact_url(&url)))
         })?;
         let result = async {
-            let auth = qv_server::auth::Auth::new(store.clone(), config.clone())
+            let auth = qv_server::auth::AuthService::new(store.clone(), config.clone())
                 .await
                 .map_err(|e| CliError::Internal(e.message.clone()))?;
             auth.create_user(&args.email, &args.username, password, role).await.map_err(|e| {
-                if e.status.is_server_error() {
+                if e.kind == qv_server::service::ErrorKind::Internal {
                     CliError::Internal(e.message)
                 } else {
                     CliError::Input(e.message)

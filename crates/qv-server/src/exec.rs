@@ -12,7 +12,6 @@
 //! result JSON of `GET /jobs/{id}/result` (without `job_id`, which is added
 //! when it is served).
 
-use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,10 +20,10 @@ use qv_circuit::qasm2::{self, ParseOptions};
 use qv_circuit::Circuit;
 use qv_sim::{Backend, ExpectConfig, Observable, RunConfig, SimError};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::model::{ExpectationValue, JobResult, ResultMetadata};
+use crate::service::ServiceError;
 
 /// Most qubits for which a job may ask for the state vector or the full
 /// probability distribution (2^20 entries: tens of MiB of JSON).
@@ -103,11 +102,11 @@ pub struct SubmitOptions {
 }
 
 /// Parses the program; errors carry `line L, column C`.
-pub fn parse_program(format: &str, source: &str) -> Result<Circuit, ApiError> {
+pub fn parse_program(format: &str, source: &str) -> Result<Circuit, ServiceError> {
     match format {
         "qasm2" | "openqasm2" => {}
         other => {
-            return Err(ApiError::invalid(
+            return Err(ServiceError::invalid(
                 "validation_error",
                 format!("unknown program format `{other}`: supported formats are `qasm2`"),
             ))
@@ -125,13 +124,13 @@ pub fn parse_program(format: &str, source: &str) -> Result<Circuit, ApiError> {
         } else {
             format!("line {}, column {}: {}", e.line, e.col, e.message)
         };
-        ApiError::invalid("parse_error", message)
+        ServiceError::invalid("parse_error", message)
     })
 }
 
 /// Parses a backend name.
-pub fn parse_backend(name: &str) -> Result<Backend, ApiError> {
-    name.parse::<Backend>().map_err(|e| ApiError::invalid("validation_error", e))
+pub fn parse_backend(name: &str) -> Result<Backend, ServiceError> {
+    name.parse::<Backend>().map_err(|e| ServiceError::invalid("validation_error", e))
 }
 
 /// Memory a job may use: the configured limit, else what the machine has.
@@ -277,12 +276,14 @@ fn estimate_result(circuit: &Circuit, opts: &SubmitOptions, shots: u64) -> (u64,
     (total, parts.join(", "))
 }
 
-fn too_large_qubits(n: usize, max: usize, what: &str) -> ApiError {
-    ApiError::too_large(format!("the circuit has {n} qubits but at most {max} are accepted {what}"))
+fn too_large_qubits(n: usize, max: usize, what: &str) -> ServiceError {
+    ServiceError::too_large(format!(
+        "the circuit has {n} qubits but at most {max} are accepted {what}"
+    ))
 }
 
 /// Validates a submission against the server's limits.
-pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiError> {
+pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ServiceError> {
     // The parser refuses definitions nested over MAX_GATE_NESTING (with
     // their line); expansion is checked as every simulator will do it, so
     // its errors are the submitter's now, not a failed job later.
@@ -290,9 +291,9 @@ pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiE
     if let Err(e) = circuit.check_flatten() {
         return Err(match e {
             qv_circuit::CircuitError::TooLarge { .. } => {
-                ApiError::too_large(format!("the circuit cannot be expanded: {e}"))
+                ServiceError::too_large(format!("the circuit cannot be expanded: {e}"))
             }
-            e => ApiError::invalid(
+            e => ServiceError::invalid(
                 "validation_error",
                 format!("the circuit cannot be expanded: {e}"),
             ),
@@ -302,11 +303,11 @@ pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiE
     let backend = parse_backend(&backend_name)?;
     let shots = opts.shots.unwrap_or(1024);
     if shots == 0 {
-        return Err(ApiError::invalid("validation_error", "shots must be at least 1"));
+        return Err(ServiceError::invalid("validation_error", "shots must be at least 1"));
     }
     let max_shots = config.max_shots.min(qv_sim::MAX_SHOTS);
     if shots > max_shots {
-        return Err(ApiError::unprocessable(
+        return Err(ServiceError::unprocessable(
             "limit_exceeded",
             format!("{shots} shots requested but at most {max_shots} are allowed per job"),
         ));
@@ -347,13 +348,13 @@ pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiE
     };
     match (needed, budget) {
         (None, _) => {
-            return Err(ApiError::too_large(format!(
+            return Err(ServiceError::too_large(format!(
                 "a simulation of {n} qubits on the {} backend cannot be addressed",
                 chosen.name()
             )))
         }
         (Some(need), Some(avail)) if need > avail => {
-            return Err(ApiError::too_large(format!(
+            return Err(ServiceError::too_large(format!(
                 "the circuit needs {} on the {} backend but a job may use at most {}",
                 qv_sim::format_bytes(need),
                 chosen.name(),
@@ -364,7 +365,7 @@ pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiE
     }
     if (opts.statevector || opts.probabilities) && n > MAX_OUTPUT_QUBITS {
         let what = if opts.statevector { "statevector" } else { "probabilities" };
-        return Err(ApiError::too_large(format!(
+        return Err(ServiceError::too_large(format!(
             "the `{what}` output is limited to circuits of at most {MAX_OUTPUT_QUBITS} qubits \
              (this one has {n}); use counts instead"
         )));
@@ -372,29 +373,29 @@ pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiE
     if opts.memory {
         let width = (circuit.num_clbits() + circuit.cregs().len().saturating_sub(1)) as u64;
         if shots.saturating_mul(width.max(1)) > MAX_MEMORY_OUTPUT_CHARS {
-            return Err(ApiError::too_large(format!(
+            return Err(ServiceError::too_large(format!(
                 "per-shot memory of {shots} shots × {width} characters exceeds the limit of \
                  {MAX_MEMORY_OUTPUT_CHARS} characters; lower the shots or turn memory off"
             )));
         }
     }
     if opts.observables.len() > MAX_OBSERVABLES {
-        return Err(ApiError::invalid(
+        return Err(ServiceError::invalid(
             "validation_error",
             format!("at most {MAX_OBSERVABLES} observables per job"),
         ));
     }
     for (i, text) in opts.observables.iter().enumerate() {
         let obs = Observable::parse(text).map_err(|e| {
-            ApiError::invalid("validation_error", format!("observables[{i}] `{text}`: {e}"))
+            ServiceError::invalid("validation_error", format!("observables[{i}] `{text}`: {e}"))
         })?;
         obs.check_width(n).map_err(|e| {
-            ApiError::invalid("validation_error", format!("observables[{i}] `{text}`: {e}"))
+            ServiceError::invalid("validation_error", format!("observables[{i}] `{text}`: {e}"))
         })?;
     }
     let (result_bytes, parts) = estimate_result(&circuit, opts, shots);
     if result_bytes > config.max_result_bytes {
-        return Err(ApiError::too_large(format!(
+        return Err(ServiceError::too_large(format!(
             "the result would take up to {result_bytes} bytes ({}; {parts}) but a job's result \
              may take at most {} bytes ({}, max_result_bytes); lower the shots or measure \
              fewer bits",
@@ -407,7 +408,7 @@ pub fn validate(opts: &SubmitOptions, config: &Config) -> Result<Validated, ApiE
     let memory_bytes = needed.unwrap_or(0).saturating_add(result_bytes.saturating_mul(2));
     let budget = running_memory_budget(config);
     if memory_bytes > budget {
-        return Err(ApiError::too_large(format!(
+        return Err(ServiceError::too_large(format!(
             "the job needs about {memory_bytes} bytes ({}) of memory but running jobs may use \
              at most {budget} bytes ({}, max_memory_bytes) together",
             qv_sim::format_bytes(memory_bytes),
@@ -445,8 +446,8 @@ pub enum ExecError {
 /// A finished execution.
 #[derive(Clone, Debug)]
 pub struct Executed {
-    /// The result JSON (without `job_id`).
-    pub result: Value,
+    /// The result (without `job_id`).
+    pub result: JobResult,
     /// The backend that ran the circuit.
     pub backend: String,
 }
@@ -482,22 +483,21 @@ pub fn execute(
         ..RunConfig::default()
     };
     let r = qv_sim::run(&circuit, &run_config).map_err(sim_error)?;
-    let mut out = serde_json::Map::new();
-    out.insert("counts".into(), json!(r.counts));
-    if let Some(memory) = &r.memory {
-        out.insert("memory".into(), json!(memory));
-    }
-    if spec.probabilities {
+    let probabilities = if spec.probabilities {
         let probs = qv_sim::probabilities_with(&circuit, &run_config).map_err(sim_error)?;
-        let map: BTreeMap<String, f64> = probs.values.into_iter().collect();
-        out.insert("probabilities".into(), json!(map));
-    }
-    if spec.statevector {
+        Some(probs.values.into_iter().collect())
+    } else {
+        None
+    };
+    let statevector = if spec.statevector {
         let state = qv_sim::statevector_with(&circuit, &run_config).map_err(sim_error)?;
-        let amps: Vec<[f64; 2]> = state.iter().map(|a| [a.re, a.im]).collect();
-        out.insert("statevector".into(), json!(amps));
-    }
-    if !spec.observables.is_empty() {
+        Some(state.iter().map(|a| [a.re, a.im]).collect())
+    } else {
+        None
+    };
+    let expectation_values = if spec.observables.is_empty() {
+        None
+    } else {
         let expect_config = ExpectConfig {
             backend: match backend {
                 // The reference simulator has no exact expectation path.
@@ -516,28 +516,38 @@ pub fn execute(
             }
             let obs = Observable::parse(text).map_err(|e| ExecError::Failed(e.to_string()))?;
             let e = qv_sim::expectation(&circuit, &obs, &expect_config).map_err(sim_error)?;
-            values.push(json!({"observable": text, "value": e.value, "std_dev": e.std_dev}));
+            values.push(ExpectationValue {
+                observable: text.clone(),
+                value: e.value,
+                std_dev: e.std_dev,
+            });
         }
-        out.insert("expectation_values".into(), Value::Array(values));
-    }
-    out.insert(
-        "metadata".into(),
-        json!({
-            "backend": r.backend,
-            "backend_reason": r.backend_reason,
-            "seed": r.seed,
-            "shots": r.shots,
-            "num_qubits": n,
-            "num_clbits": r.num_clbits,
-            "time_taken_s": r.time_taken.as_secs_f64(),
-        }),
-    );
-    Ok(Executed { result: Value::Object(out), backend: r.backend })
+        Some(values)
+    };
+    let result = JobResult {
+        job_id: String::new(),
+        metadata: ResultMetadata {
+            backend: r.backend.clone(),
+            backend_reason: r.backend_reason,
+            seed: r.seed,
+            shots: r.shots,
+            num_qubits: n as u64,
+            num_clbits: r.num_clbits as u64,
+            time_taken_s: r.time_taken.as_secs_f64(),
+        },
+        counts: r.counts,
+        memory: r.memory,
+        probabilities,
+        statevector,
+        expectation_values,
+    };
+    Ok(Executed { result, backend: r.backend })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::ErrorKind;
 
     const BELL: &str = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
 
@@ -552,17 +562,17 @@ mod tests {
             .unwrap();
         assert_eq!(v.num_qubits, 2);
         let r = execute(&v.spec, &config, Arc::new(AtomicBool::new(false))).unwrap();
-        let counts = r.result["counts"].as_object().unwrap();
+        let counts = &r.result.counts;
         assert!(counts.keys().all(|k| k == "00" || k == "11"), "{counts:?}");
-        assert_eq!(counts.values().map(|v| v.as_u64().unwrap()).sum::<u64>(), 100);
-        assert_eq!(r.result["memory"].as_array().unwrap().len(), 100);
+        assert_eq!(counts.values().sum::<u64>(), 100);
+        assert_eq!(r.result.memory.as_ref().map(Vec::len), Some(100));
     }
 
     #[test]
     fn parse_errors_name_line_and_column() {
         let e = validate(&opts("OPENQASM 2.0;\nqreg q[1];\nfoo q[0];\n"), &Config::default())
             .unwrap_err();
-        assert_eq!((e.status.as_u16(), e.code), (400, "parse_error"));
+        assert_eq!((e.kind, e.code), (ErrorKind::Invalid, "parse_error"));
         assert!(e.message.starts_with("line 3, column 1:"), "{}", e.message);
     }
 
@@ -571,10 +581,10 @@ mod tests {
         let config = Config { max_qubits: 4, max_shots: 10, ..Config::default() };
         let opts = |source: &str| SubmitOptions { shots: Some(5), ..opts(source) };
         let e = validate(&SubmitOptions { shots: Some(11), ..opts(BELL) }, &config).unwrap_err();
-        assert_eq!((e.status.as_u16(), e.code), (422, "limit_exceeded"));
+        assert_eq!((e.kind, e.code), (ErrorKind::LimitExceeded, "limit_exceeded"));
         let wide = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[5];\nt q[0];\n";
         let e = validate(&opts(wide), &config).unwrap_err();
-        assert_eq!((e.status.as_u16(), e.code), (413, "too_large"), "{}", e.message);
+        assert_eq!((e.kind, e.code), (ErrorKind::TooLarge, "too_large"), "{}", e.message);
         let e = validate(&SubmitOptions { backend: Some("warp".into()), ..opts(BELL) }, &config)
             .unwrap_err();
         assert_eq!(e.code, "validation_error");
@@ -599,7 +609,7 @@ mod tests {
         }
         deep.push_str("qreg q[1];\ng299 q[0];\n");
         let e = validate(&opts(&deep), &Config::default()).unwrap_err();
-        assert_eq!((e.status.as_u16(), e.code), (400, "parse_error"));
+        assert_eq!((e.kind, e.code), (ErrorKind::Invalid, "parse_error"));
         // g255 is the 256th level; g256 is refused at its definition (line 259).
         assert!(
             e.message.starts_with("line 259, column 6:")
@@ -631,7 +641,7 @@ mod tests {
         assert_eq!(v.memory_bytes, 64 + 2 * v.result_bytes);
         let small = Config { max_result_bytes: 1000, ..Config::default() };
         let e = validate(&o, &small).unwrap_err();
-        assert_eq!((e.status.as_u16(), e.code), (413, "too_large"));
+        assert_eq!((e.kind, e.code), (ErrorKind::TooLarge, "too_large"));
         assert!(
             e.message.contains("1240 bytes") && e.message.contains("1000 bytes"),
             "{}",

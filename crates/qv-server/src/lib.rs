@@ -7,7 +7,8 @@
 //! in-process event bus); pointed at PostgreSQL, several servers and
 //! `qv worker` processes share one database.
 //!
-//! Modules: [`config`] (defaults < `qv.toml` < `QV_*` < flags), [`store`]
+//! Modules: [`config`] (defaults < `qv.toml` < `QV_*` < flags), [`service`]
+//! (the typed service layer every API surface calls), [`store`]
 //! (sqlx pools, embedded migrations per dialect, queries), [`auth`]
 //! (passwords, tokens, API keys, TOTP, principals), [`jobs`] (submission,
 //! queue, workers, cancellation, recovery), [`exec`] (a job's circuit on a
@@ -19,7 +20,6 @@
 pub mod api;
 pub mod auth;
 pub mod config;
-pub mod error;
 pub mod events;
 pub mod exec;
 pub mod jobs;
@@ -27,8 +27,9 @@ pub mod listener;
 pub mod metrics;
 pub mod model;
 pub mod server;
+pub mod service;
 pub mod store;
 
+pub use api::ApiError;
 pub use config::Config;
-pub use error::ApiError;
 pub use server::{serve, Server};

@@ -1,5 +1,7 @@
 //! Records shared by the store, the services and the API.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch (how every timestamp is stored).
@@ -124,4 +126,46 @@ pub struct JobEvent {
     /// A message (the error of a failed job, "cancelled by user", ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// One observable's expectation value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExpectationValue {
+    pub observable: String,
+    pub value: f64,
+    /// Null for exact values.
+    pub std_dev: Option<f64>,
+}
+
+/// How a result was produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResultMetadata {
+    pub backend: String,
+    pub backend_reason: String,
+    pub seed: u64,
+    pub shots: u64,
+    pub num_qubits: u64,
+    pub num_clbits: u64,
+    pub time_taken_s: f64,
+}
+
+/// A job's result: produced by execution, stored as JSON, served by every
+/// API surface and read back by clients (`qv` uses this type).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JobResult {
+    /// Empty while stored (the job row holds it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub job_id: String,
+    /// Shots per outcome (Qiskit keys; empty when nothing is measured).
+    pub counts: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probabilities: Option<BTreeMap<String, f64>>,
+    /// `[[re, im], ...]`, qubit 0 the least significant index bit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statevector: Option<Vec<[f64; 2]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expectation_values: Option<Vec<ExpectationValue>>,
+    pub metadata: ResultMetadata,
 }

@@ -15,13 +15,15 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::{self, ratelimit::RateLimits, AppState};
-use crate::auth::Auth;
+use crate::api::{self, AppState};
+use crate::auth::AuthService;
 use crate::config::{Config, ServerRole};
 use crate::events::{self, Events};
 use crate::jobs::{Jobs, WorkerPool};
 use crate::listener::ConnLimits;
 use crate::metrics::Metrics;
+use crate::service::ratelimit::RateLimits;
+use crate::service::Services;
 use crate::store::{Dialect, Store};
 
 /// The PostgreSQL channel job events are announced on.
@@ -149,7 +151,7 @@ impl Server {
         shutdown_rx: watch::Receiver<bool>,
     ) -> Result<Server, ServerError> {
         let start_err = ServerError::Start;
-        let auth = Auth::new(store.clone(), config.clone())
+        let auth = AuthService::new(store.clone(), config.clone())
             .await
             .map_err(|e| start_err(format!("cannot start authentication: {}", e.message)))?;
         let events = Events::default();
@@ -182,14 +184,20 @@ impl Server {
             Some(listener) => {
                 let addr = listener.local_addr().map_err(|e| start_err(e.to_string()))?;
                 let metrics_for_http = metrics.clone();
+                let services = Services::new(
+                    config.clone(),
+                    store.clone(),
+                    Arc::new(auth),
+                    jobs,
+                    events,
+                    Arc::new(RateLimits::new(&config)),
+                    shutdown_rx.clone(),
+                );
                 let state = AppState {
                     config: config.clone(),
                     store: store.clone(),
-                    auth: Arc::new(auth),
-                    jobs,
-                    events,
+                    services,
                     metrics,
-                    limits: Arc::new(RateLimits::new(&config)),
                     shutdown: shutdown_rx.clone(),
                 };
                 let app = api::router(state);

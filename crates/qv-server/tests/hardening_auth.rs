@@ -20,7 +20,7 @@ use common::{Db, Session, TestServer};
 use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
 use qv_server::auth::password::{verifications, Verifications};
-use qv_server::auth::Auth;
+use qv_server::auth::AuthService;
 use qv_server::model::Role;
 use qv_server::store::Store;
 use serde_json::{json, Value};
@@ -418,12 +418,12 @@ async fn flow_password_policy(db: Db) {
 
     // `qv admin create-user` calls the same function.
     let store = Store::connect(&ts.config.database_url(), 2).await.expect("store");
-    let auth = Auth::new(store.clone(), Arc::new(ts.config.clone())).await.expect("auth");
+    let auth = AuthService::new(store.clone(), Arc::new(ts.config.clone())).await.expect("auth");
     let e = auth
         .create_user("root@example.com", "root", "qwerty123456", Role::Admin)
         .await
         .unwrap_err();
-    assert_eq!((e.status.as_u16(), e.code), (400, "validation_error"));
+    assert_eq!((e.kind, e.code), (qv_server::service::ErrorKind::Invalid, "validation_error"));
     assert!(e.message.contains("10,000 most common"), "{}", e.message);
     store.close().await;
     assert_healthy(&ts).await;

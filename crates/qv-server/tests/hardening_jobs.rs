@@ -301,9 +301,10 @@ async fn priority_flow(db: Db) {
     assert_eq!((s, v["error"]["code"].as_str()), (403, Some("forbidden")), "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("admin_priority"), "{v}");
     let store = Store::connect(&srv1.config.database_url(), 2).await.unwrap();
-    let auth = qv_server::auth::Auth::new(store.clone(), std::sync::Arc::new(srv1.config.clone()))
-        .await
-        .unwrap();
+    let auth =
+        qv_server::auth::AuthService::new(store.clone(), std::sync::Arc::new(srv1.config.clone()))
+            .await
+            .unwrap();
     auth.create_user("root@example.com", "prio-root", "admin password 123", Role::Admin)
         .await
         .unwrap();

@@ -351,7 +351,7 @@ async fn the_job_and_the_admin_listing_carry_the_program() {
     assert!(list["jobs"][0].get("program").is_none(), "the plain list stays light: {list}");
 
     let store = Store::connect(&srv.config.database_url(), 2).await.expect("store");
-    let auth = qv_server::auth::Auth::new(store.clone(), Arc::new(srv.config.clone()))
+    let auth = qv_server::auth::AuthService::new(store.clone(), Arc::new(srv.config.clone()))
         .await
         .expect("auth");
     let password = "admin password 123";
@@ -495,7 +495,7 @@ async fn store_with_user(url: &str, dir: &std::path::Path, users: &[&str]) -> (S
     let store = Store::connect(url, 4).await.expect("store");
     let config =
         Arc::new(qv_server::Config { data_dir: dir.to_path_buf(), ..qv_server::Config::default() });
-    let auth = qv_server::auth::Auth::new(store.clone(), config).await.expect("auth");
+    let auth = qv_server::auth::AuthService::new(store.clone(), config).await.expect("auth");
     let mut ids = Vec::new();
     for u in users {
         let user = auth

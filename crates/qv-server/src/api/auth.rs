@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
+use crate::api::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::auth::{Principal, Scope, TokenPair};
-use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::model::{rfc3339, Role, User};
 use crate::store::ApiKeyRecord;
 
@@ -354,13 +354,17 @@ pub async fn register(
     ClientIp(ip): ClientIp,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    state.limits.check_auth_ip(ip)?;
+    state.services.limits.check_auth_ip(ip)?;
     if !state.config.allow_registration {
         return Err(ApiError::forbidden(
             "registration is disabled on this server; ask an administrator for an account",
         ));
     }
-    let user = state.auth.create_user(&req.email, &req.username, &req.password, Role::User).await?;
+    let user = state
+        .services
+        .auth
+        .create_user(&req.email, &req.username, &req.password, Role::User)
+        .await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -382,9 +386,10 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    state.limits.check_auth_ip(ip)?;
-    state.limits.check_login_global()?;
-    let tokens = state.auth.login(&req.username, &req.password, req.totp.as_deref()).await?;
+    state.services.limits.check_auth_ip(ip)?;
+    state.services.limits.check_login_global()?;
+    let tokens =
+        state.services.auth.login(&req.username, &req.password, req.totp.as_deref()).await?;
     Ok(Json(tokens.into()))
 }
 
@@ -403,8 +408,8 @@ pub async fn refresh(
     ClientIp(ip): ClientIp,
     JsonBody(req): JsonBody<RefreshRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    state.limits.check_auth_ip(ip)?;
-    Ok(Json(state.auth.refresh(&req.refresh_token).await?.into()))
+    state.services.limits.check_auth_ip(ip)?;
+    Ok(Json(state.services.auth.refresh(&req.refresh_token).await?.into()))
 }
 
 /// Revokes the refresh token's family (every token rotated from one login).
@@ -418,7 +423,7 @@ pub async fn logout(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<RefreshRequest>,
 ) -> Result<StatusCode, ApiError> {
-    state.auth.logout(&req.refresh_token).await?;
+    state.services.auth.logout(&req.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -432,7 +437,7 @@ pub async fn me(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(state.auth.user(&principal.user.id).await?.into()))
+    Ok(Json(state.services.auth.user(&principal.user.id).await?.into()))
 }
 
 /// Creates an API key (needs an access token, not a key).
@@ -449,8 +454,11 @@ pub async fn create_api_key(
     principal: Principal,
     JsonBody(req): JsonBody<CreateApiKeyRequest>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
-    let (r, key) =
-        state.auth.create_api_key(&principal, &req.name, &req.scopes, req.expires_in_days).await?;
+    let (r, key) = state
+        .services
+        .auth
+        .create_api_key(&principal, &req.name, &req.scopes, req.expires_in_days)
+        .await?;
     let body = CreatedApiKey {
         scopes: scopes_of(&r),
         id: r.id,
@@ -473,7 +481,7 @@ pub async fn list_api_keys(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<ApiKeyList>, ApiError> {
-    let keys = state.store.list_api_keys(&principal.user.id).await?;
+    let keys = state.services.auth.list_api_keys(&principal).await?;
     Ok(Json(ApiKeyList { api_keys: keys.into_iter().map(Into::into).collect() }))
 }
 
@@ -492,7 +500,7 @@ pub async fn delete_api_key(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = checked_id(&id, "API key")?;
-    state.auth.revoke_api_key(&principal, id).await?;
+    state.services.auth.revoke_api_key(&principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -508,7 +516,7 @@ pub async fn totp_enroll(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<TotpEnrollment>, ApiError> {
-    let (secret, otpauth_url) = state.auth.totp_enroll(&principal).await?;
+    let (secret, otpauth_url) = state.services.auth.totp_enroll(&principal).await?;
     Ok(Json(TotpEnrollment { secret, otpauth_url }))
 }
 
@@ -529,7 +537,7 @@ pub async fn totp_verify(
     principal: Principal,
     JsonBody(req): JsonBody<CodeRequest>,
 ) -> Result<Json<TotpEnabled>, ApiError> {
-    let recovery_codes = state.auth.totp_verify(&principal, &req.code).await?;
+    let recovery_codes = state.services.auth.totp_verify(&principal, &req.code).await?;
     Ok(Json(TotpEnabled { enabled: true, recovery_codes }))
 }
 
@@ -550,7 +558,7 @@ pub async fn totp_disable(
     principal: Principal,
     JsonBody(req): JsonBody<CodeRequest>,
 ) -> Result<Json<TotpDisabled>, ApiError> {
-    state.auth.totp_disable(&principal, &req.code).await?;
+    state.services.auth.totp_disable(&principal, &req.code).await?;
     Ok(Json(TotpDisabled { enabled: false }))
 }
 
@@ -565,7 +573,7 @@ pub async fn admin_list_users(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<UserList>, ApiError> {
-    let users = state.auth.list_users(&principal).await?;
+    let users = state.services.auth.list_users(&principal).await?;
     Ok(Json(UserList { users: users.into_iter().map(Into::into).collect() }))
 }
 
@@ -578,7 +586,7 @@ async fn set_disabled(
     // Authorise before looking at the id, so non-admins learn nothing from it.
     principal.require(Scope::Admin)?;
     let id = checked_id(id, "user")?;
-    Ok(Json(state.auth.set_disabled(principal, id, disabled).await?.into()))
+    Ok(Json(state.services.auth.set_disabled(principal, id, disabled).await?.into()))
 }
 
 /// Disables an account: its tokens and keys stop working, its refresh

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
+use crate::api::error::{ApiError, ErrorBody};
 use crate::auth::Principal;
-use crate::error::{ApiError, ErrorBody};
 
 /// Longest source text `/circuits/parse` accepts (characters are bytes here).
 pub const MAX_PARSE_SOURCE: usize = 1 << 20;
@@ -192,7 +192,7 @@ pub async fn parse(
         )));
     }
     // Expansion recurses per nesting level: a big-stack thread, not tokio's.
-    let response = state.jobs.on_big_stack(move || parse_source(&req.source)).await?;
+    let response = state.services.jobs.on_big_stack(move || parse_source(&req.source)).await?;
     Ok(Json(response))
 }
 

@@ -18,10 +18,12 @@
 //! most `events_max_sockets_per_user` streams per user are open in one
 //! process; one more is answered 429 `too_many_streams` before the upgrade.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+use super::AppState;
+use crate::api::error::{ApiError, ErrorBody};
+use crate::model::{JobEvent, JobStatus};
+use crate::service::watch::{JobWatch, WatchEnd, WatchItem};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -29,12 +31,6 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, watch};
-
-use super::AppState;
-use crate::auth::Auth;
-use crate::error::{ApiError, ErrorBody};
-use crate::model::{now_ms, JobEvent, JobStatus};
 
 /// Interval of server pings; a client silent for two intervals is dropped.
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -46,45 +42,10 @@ pub const MAX_CLIENT_MESSAGE: usize = 4096;
 
 /// Close code for a credential that no longer holds (RFC 6455: policy violation).
 const CLOSE_POLICY: u16 = 1008;
+/// Close code at shutdown (RFC 6455: going away).
+const CLOSE_GOING_AWAY: u16 = 1001;
 /// Close code for a client message over the limit (RFC 6455: message too big).
 const CLOSE_TOO_BIG: u16 = 1009;
-
-/// Open streams per user id in this process. Process-wide rather than per
-/// server: user ids are unique, so servers sharing a process (tests) do not
-/// count each other's users.
-static OPEN_STREAMS: LazyLock<Mutex<HashMap<String, usize>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// One open stream of a user, counted while it lives.
-#[derive(Debug)]
-struct StreamPermit {
-    user_id: String,
-}
-
-impl StreamPermit {
-    /// A permit unless the user already has `max` streams open.
-    fn take(user_id: &str, max: usize) -> Option<StreamPermit> {
-        let mut open = OPEN_STREAMS.lock().unwrap_or_else(|e| e.into_inner());
-        let n = open.entry(user_id.to_string()).or_insert(0);
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(StreamPermit { user_id: user_id.to_string() })
-    }
-}
-
-impl Drop for StreamPermit {
-    fn drop(&mut self) {
-        let mut open = OPEN_STREAMS.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = open.get_mut(&self.user_id) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                open.remove(&self.user_id);
-            }
-        }
-    }
-}
 
 /// The events route (relative to `/api/v1`).
 pub fn router() -> Router<AppState> {
@@ -191,8 +152,7 @@ pub async fn events(
     // Authenticate before looking at the upgrade, so a bad token is a 401
     // whatever else is wrong with the request.
     let token = bearer(&headers, &query)?;
-    let principal = state.auth.authenticate(&token).await?;
-    state.limits.check_principal(&principal.rate_key())?;
+    let principal = state.services.authenticate(&token).await?;
     let ws = ws.map_err(|e| {
         ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
@@ -200,59 +160,13 @@ pub async fn events(
             format!("this route is a WebSocket: {e}"),
         )
     })?;
-    let max = state.config.events_max_sockets_per_user;
-    let permit = StreamPermit::take(&principal.user.id, max).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_streams",
-            format!("at most {max} event streams per user may be open; close one first"),
-        )
-    })?;
-    // Subscribe before answering so no event between now and the first
-    // read is missed.
-    let live = Live {
-        user_id: principal.user.id.clone(),
-        expires_at: state.auth.access_token_expiry(&token),
-        token,
-        auth: state.auth.clone(),
-        recheck: Duration::from_secs(state.config.events_recheck_s.max(1)),
-        _permit: permit,
-    };
-    let rx = state.events.subscribe();
-    let shutdown = state.shutdown.clone();
+    // Opened (and subscribed) before answering so no event between now and
+    // the first read is missed.
+    let watch = state.services.jobs.watch(&principal, &token, None).await?;
     Ok(ws
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| stream(socket, live, rx, shutdown)))
-}
-
-/// What an open stream needs to keep checking its caller.
-struct Live {
-    user_id: String,
-    /// The credential, checked again every `recheck`.
-    token: String,
-    /// Unix seconds at which an access token expires (`None` for API keys,
-    /// whose expiry the re-check sees).
-    expires_at: Option<i64>,
-    auth: Arc<Auth>,
-    recheck: Duration,
-    _permit: StreamPermit,
-}
-
-impl Live {
-    /// Why the stream must close now (`None`: the credential still holds,
-    /// or the check could not be made, which is no reason to drop a client).
-    async fn refused(&self) -> Option<String> {
-        match self.auth.authenticate(&self.token).await {
-            Ok(p) if p.user.id == self.user_id => None,
-            Ok(_) => Some("the credential changed owner".into()),
-            Err(e) if matches!(e.status.as_u16(), 401 | 403) => Some(e.message),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not re-check an event stream's credential");
-                None
-            }
-        }
-    }
+        .on_upgrade(move |socket| stream(socket, watch)))
 }
 
 async fn send_json(socket: &mut WebSocket, msg: &EventMessage) -> bool {
@@ -273,38 +187,28 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
-async fn stream(
-    mut socket: WebSocket,
-    live: Live,
-    mut rx: broadcast::Receiver<JobEvent>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn stream(mut socket: WebSocket, mut watch: JobWatch) {
     let start = tokio::time::Instant::now();
     let mut ping = tokio::time::interval_at(start + PING_EVERY, PING_EVERY);
-    let mut recheck = tokio::time::interval_at(start + live.recheck, live.recheck);
-    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Far in the future for keys: only the re-check ends those.
-    let left_ms = live.expires_at.map_or(i64::MAX / 2, |exp| exp * 1000 - now_ms()).max(0);
-    let expiry = tokio::time::sleep(Duration::from_millis(left_ms.unsigned_abs()));
-    tokio::pin!(expiry);
     let mut last_heard = start;
     loop {
-        if *shutdown.borrow() {
-            break;
-        }
         tokio::select! {
-            ev = rx.recv() => match ev {
-                Ok(ev) => {
-                    if ev.user_id == live.user_id && !send_json(&mut socket, &EventMessage::job(&ev)).await {
+            item = watch.next() => match item {
+                Ok(WatchItem::Event(ev)) => {
+                    if !send_json(&mut socket, &EventMessage::job(&ev)).await {
                         return;
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(n)) => {
+                Ok(WatchItem::Lagged(n)) => {
                     if !send_json(&mut socket, &EventMessage::lagged(n)).await {
                         return;
                     }
                 }
-                Err(broadcast::error::RecvError::Closed) => break,
+                Err(end) => {
+                    let code = if end == WatchEnd::Shutdown { CLOSE_GOING_AWAY } else { CLOSE_POLICY };
+                    close(&mut socket, code, end.reason()).await;
+                    return;
+                }
             },
             _ = ping.tick() => {
                 if last_heard.elapsed() > 2 * PING_EVERY + Duration::from_secs(5) {
@@ -314,17 +218,6 @@ async fn stream(
                 if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                     return;
                 }
-            }
-            _ = recheck.tick() => {
-                if let Some(reason) = live.refused().await {
-                    tracing::info!(user_id = %live.user_id, %reason, "closing an event stream");
-                    close(&mut socket, CLOSE_POLICY, &reason).await;
-                    return;
-                }
-            }
-            () = &mut expiry => {
-                close(&mut socket, CLOSE_POLICY, "access token expired").await;
-                return;
             }
             msg = socket.recv() => match msg {
                 // Pongs and anything the client says count as signs of life;
@@ -344,14 +237,8 @@ async fn stream(
                 }
                 Some(Ok(_)) => last_heard = tokio::time::Instant::now(),
             },
-            changed = shutdown.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-            }
         }
     }
-    close(&mut socket, 1001, "server shutting down").await;
 }
 
 /// OpenAPI description of these routes.

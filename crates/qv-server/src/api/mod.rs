@@ -4,8 +4,9 @@
 //! Route modules: [`auth`] (accounts, tokens, API keys, MFA, admin users),
 //! [`jobs`] (jobs, results, backends), [`circuits`] (gate table, parse),
 //! [`events`] (WebSocket), [`ops`] (health, readiness, metrics), [`openapi`]
-//! (document and docs page), [`web`] (the embedded web app);
-//! [`ratelimit`] holds the token buckets.
+//! (document and docs page), [`web`] (the embedded web app). Handlers are
+//! thin: they call [`crate::service`] with the caller's [`Principal`]
+//! (extracted here from `Authorization`) and map its errors with [`ApiError`].
 //!
 //! Middleware, outermost first: request id + access log + metrics (one
 //! layer, so the log line and the metric see the final status), CORS, the
@@ -18,11 +19,11 @@
 
 pub mod auth;
 pub mod circuits;
+pub mod error;
 pub mod events;
 pub mod jobs;
 pub mod openapi;
 pub mod ops;
-pub mod ratelimit;
 pub mod web;
 
 use std::sync::Arc;
@@ -39,27 +40,37 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tracing::Instrument;
 
-use crate::auth::Auth;
 use crate::config::Config;
-use crate::error::ApiError;
-use crate::events::Events;
-use crate::jobs::Jobs;
 use crate::metrics::Metrics;
+use crate::service::{Principal, Services};
 use crate::store::Store;
+
+pub use error::{ApiError, ErrorBody, ErrorDetail};
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// For readiness and metrics only; everything else goes through `services`.
     pub store: Store,
-    pub auth: Arc<Auth>,
-    pub jobs: Arc<Jobs>,
-    pub events: Events,
+    pub services: Services,
     pub metrics: Arc<Metrics>,
-    pub limits: Arc<ratelimit::RateLimits>,
     /// Turns true when the server starts shutting down (`/readyz` answers
     /// 503, WebSocket streams close).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let value = parts.headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+        let token = crate::service::bearer_token(value)?;
+        Ok(state.services.authenticate(token).await?)
+    }
 }
 
 /// The request-id header (taken from the client when sane, else generated;

@@ -13,8 +13,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
+use crate::api::error::{ApiError, ErrorBody};
 use crate::config::Config;
-use crate::error::{ApiError, ErrorBody};
 
 /// Operations routes (at the root).
 pub fn router() -> Router<AppState> {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use super::AppState;
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 
 mod assets {
     include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));

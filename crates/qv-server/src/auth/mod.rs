@@ -28,18 +28,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
 
-use crate::api::AppState;
 use crate::config::Config;
-use crate::error::ApiError;
 use crate::model::{new_id, now_ms, Role, User};
+use crate::service::{ErrorKind, ServiceError};
 use crate::store::{ApiKeyRecord, LockLimits, NewApiKey, Store, UserRecord};
 use keys::ServerKeys;
 use password::Passwords;
@@ -95,14 +91,17 @@ impl Principal {
     }
 
     /// 403 unless the credential carries `scope`.
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+    pub fn require(&self, scope: Scope) -> Result<(), ServiceError> {
         if scope == Scope::Admin && !self.is_admin() {
-            return Err(ApiError::forbidden("this route is for administrators"));
+            return Err(ServiceError::forbidden("this route is for administrators"));
         }
         if self.scopes.contains(&scope) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("the credential lacks the `{}` scope", scope.as_str())))
+            Err(ServiceError::forbidden(format!(
+                "the credential lacks the `{}` scope",
+                scope.as_str()
+            )))
         }
     }
 
@@ -204,7 +203,7 @@ impl<V: Clone> TtlCache<V> {
 }
 
 /// The authentication service.
-pub struct Auth {
+pub struct AuthService {
     pub(crate) store: Store,
     pub(crate) config: Arc<Config>,
     keys: ServerKeys,
@@ -217,10 +216,10 @@ pub struct Auth {
     touched: Mutex<HashMap<String, i64>>,
 }
 
-impl std::fmt::Debug for Auth {
+impl std::fmt::Debug for AuthService {
     // Caches hold accounts and key records: keep them out of logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth").field("keys", &self.keys).finish_non_exhaustive()
+        f.debug_struct("AuthService").field("keys", &self.keys).finish_non_exhaustive()
     }
 }
 
@@ -233,28 +232,28 @@ fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn validation(message: impl Into<String>) -> ApiError {
-    ApiError::invalid("validation_error", message)
+fn validation(message: impl Into<String>) -> ServiceError {
+    ServiceError::invalid("validation_error", message)
 }
 
 /// The one answer to a login that did not check out: wrong password,
 /// unknown account, locked account or another attempt in flight (telling
 /// them apart would tell which accounts exist and which are locked).
-fn invalid_credentials() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
+fn invalid_credentials() -> ServiceError {
+    ServiceError::new(
+        ErrorKind::Unauthenticated,
         "invalid_credentials",
         "invalid username or password (after repeated failures an account is locked for a while)",
     )
 }
 
 /// 429 while a user's second-factor codes are locked.
-fn mfa_locked(until_ms: i64, now_ms: i64) -> ApiError {
+fn mfa_locked(until_ms: i64, now_ms: i64) -> ServiceError {
     let secs = u64::try_from((until_ms - now_ms + 999) / 1000).unwrap_or(1).max(1);
-    ApiError {
+    ServiceError {
         retry_after: Some(secs),
-        ..ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+        ..ServiceError::new(
+            ErrorKind::Exhausted,
             "mfa_locked",
             format!("too many wrong two-factor codes: codes are refused for {secs} s"),
         )
@@ -271,7 +270,11 @@ fn bounded(password: &str) -> (&str, bool) {
 }
 
 /// Checks the registration fields; the error names the first bad one.
-pub fn validate_registration(email: &str, username: &str, password: &str) -> Result<(), ApiError> {
+pub fn validate_registration(
+    email: &str,
+    username: &str,
+    password: &str,
+) -> Result<(), ServiceError> {
     let ulen = username.chars().count();
     if !(3..=32).contains(&ulen)
         || !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
@@ -304,22 +307,22 @@ pub fn role_scopes(role: Role) -> Vec<Scope> {
     }
 }
 
-impl Auth {
+impl AuthService {
     /// Builds the service: loads (or creates) the server key.
-    pub async fn new(store: Store, config: Arc<Config>) -> Result<Auth, ApiError> {
+    pub async fn new(store: Store, config: Arc<Config>) -> Result<AuthService, ServiceError> {
         let keys = {
             let config = config.clone();
             tokio::task::spawn_blocking(move || ServerKeys::load(&config))
                 .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::unavailable)?
+                .map_err(ServiceError::internal)?
+                .map_err(ServiceError::unavailable)?
         };
         let (concurrency, queue) = (config.argon2_concurrency(), config.argon2_queue());
         let passwords = {
             let p = tokio::task::spawn_blocking(move || Passwords::new(concurrency, queue));
-            p.await.map_err(ApiError::internal)??
+            p.await.map_err(ServiceError::internal)??
         };
-        Ok(Auth {
+        Ok(AuthService {
             store,
             config,
             verifying: keys.jwt.verifying_key(),
@@ -348,20 +351,20 @@ impl Auth {
     /// Resolves a bearer credential (an access JWT or an API key) to a
     /// principal; 401 when it is missing, invalid, expired or revoked, or
     /// the account is disabled.
-    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, ApiError> {
+    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, ServiceError> {
         if bearer.starts_with("qv_") {
             return self.authenticate_key(bearer).await;
         }
         let claims = jwt::verify(&self.verifying, bearer, now_ms() / 1000).map_err(|e| {
             tracing::debug!(reason = %e, "access token refused");
-            ApiError::unauthorized("invalid or expired access token")
+            ServiceError::unauthorized("invalid or expired access token")
         })?;
         let user = self.active_user(&claims.sub).await?;
         Ok(Principal { scopes: role_scopes(user.role), user, api_key_id: None })
     }
 
-    async fn authenticate_key(&self, key: &str) -> Result<Principal, ApiError> {
-        let invalid = || ApiError::unauthorized("invalid API key");
+    async fn authenticate_key(&self, key: &str) -> Result<Principal, ServiceError> {
+        let invalid = || ServiceError::unauthorized("invalid API key");
         if key.len() != API_KEY_LEN {
             return Err(invalid());
         }
@@ -377,10 +380,10 @@ impl Auth {
         };
         let now = now_ms();
         if record.revoked_at.is_some() {
-            return Err(ApiError::unauthorized("API key revoked"));
+            return Err(ServiceError::unauthorized("API key revoked"));
         }
         if record.expires_at.is_some_and(|e| e <= now) {
-            return Err(ApiError::unauthorized("API key expired"));
+            return Err(ServiceError::unauthorized("API key expired"));
         }
         let user = self.active_user(&record.user_id).await?;
         let scopes = record
@@ -413,7 +416,7 @@ impl Auth {
     }
 
     /// The user `id`, if it exists and is not disabled (401 otherwise).
-    async fn active_user(&self, id: &str) -> Result<User, ApiError> {
+    async fn active_user(&self, id: &str) -> Result<User, ServiceError> {
         let user = match self.users.get(id) {
             Some(u) => u,
             None => {
@@ -422,14 +425,14 @@ impl Auth {
                     .store
                     .user_by_id(id)
                     .await?
-                    .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?
+                    .ok_or_else(|| ServiceError::unauthorized("the account no longer exists"))?
                     .user();
                 self.users.put_if_current(id.to_string(), u.clone(), generation);
                 u
             }
         };
         if user.disabled {
-            return Err(ApiError::unauthorized("the account is disabled"));
+            return Err(ServiceError::unauthorized("the account is disabled"));
         }
         Ok(user)
     }
@@ -446,7 +449,7 @@ impl Auth {
         username: &str,
         password: &str,
         role: Role,
-    ) -> Result<User, ApiError> {
+    ) -> Result<User, ServiceError> {
         validate_registration(email, username, password)?;
         let hash = self.passwords.hash(password).await?;
         let id = new_id();
@@ -455,8 +458,8 @@ impl Auth {
     }
 
     /// The current state of user `id` (404 when there is none).
-    pub async fn user(&self, id: &str) -> Result<User, ApiError> {
-        Ok(self.store.user_by_id(id).await?.ok_or_else(|| ApiError::not_found("user"))?.user())
+    pub async fn user(&self, id: &str) -> Result<User, ServiceError> {
+        Ok(self.store.user_by_id(id).await?.ok_or_else(|| ServiceError::not_found("user"))?.user())
     }
 
     /// Checks a password (and second factor) and issues tokens.
@@ -470,7 +473,7 @@ impl Auth {
         username: &str,
         password: &str,
         totp: Option<&str>,
-    ) -> Result<TokenPair, ApiError> {
+    ) -> Result<TokenPair, ServiceError> {
         let slot = self.passwords.slot()?;
         let name = username.trim();
         let (password, too_long) = bounded(password);
@@ -509,16 +512,16 @@ impl Auth {
         // factors are counted apart, by `checked_second_factor`).
         self.store.login_succeeded(&r.id).await?;
         if r.disabled {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
+            return Err(ServiceError::new(
+                ErrorKind::Forbidden,
                 "account_disabled",
                 "the account is disabled; ask an administrator",
             ));
         }
         if self.store.totp(&r.id).await?.is_some_and(|t| t.enabled) {
             let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
+                return Err(ServiceError::new(
+                    ErrorKind::Unauthenticated,
                     "mfa_required",
                     "this account uses two-factor authentication: send `totp` (a 6-digit code or a recovery code)",
                 ));
@@ -548,7 +551,7 @@ impl Auth {
 
     /// Reserves (and counts) a second-factor check of `user_id`; 429
     /// `mfa_locked` while codes are locked.
-    async fn reserve_mfa_check(&self, user_id: &str) -> Result<(), ApiError> {
+    async fn reserve_mfa_check(&self, user_id: &str) -> Result<(), ServiceError> {
         let now = now_ms();
         let attempt = new_id();
         match self.store.reserve_mfa_check(user_id, &attempt, now, &self.mfa_limits()).await? {
@@ -557,8 +560,8 @@ impl Auth {
         }
     }
 
-    /// [`Auth::second_factor`] behind the per-user limit on wrong codes.
-    async fn checked_second_factor(&self, user_id: &str, code: &str) -> Result<bool, ApiError> {
+    /// [`AuthService::second_factor`] behind the per-user limit on wrong codes.
+    async fn checked_second_factor(&self, user_id: &str, code: &str) -> Result<bool, ServiceError> {
         self.reserve_mfa_check(user_id).await?;
         let ok = self.second_factor(user_id, code).await?;
         if ok {
@@ -570,7 +573,7 @@ impl Auth {
     }
 
     /// Checks a TOTP code (replays refused) or spends a recovery code.
-    async fn second_factor(&self, user_id: &str, code: &str) -> Result<bool, ApiError> {
+    async fn second_factor(&self, user_id: &str, code: &str) -> Result<bool, ServiceError> {
         if code.len() == totp::DIGITS as usize && code.bytes().all(|b| b.is_ascii_digit()) {
             let Some(record) = self.store.totp(user_id).await? else { return Ok(false) };
             if !record.enabled {
@@ -587,9 +590,9 @@ impl Auth {
         }
     }
 
-    fn open_secret(&self, user_id: &str, sealed: &[u8]) -> Result<Vec<u8>, ApiError> {
+    fn open_secret(&self, user_id: &str, sealed: &[u8]) -> Result<Vec<u8>, ServiceError> {
         totp::open(&self.keys.totp, user_id, sealed).ok_or_else(|| {
-            ApiError::internal(format!(
+            ServiceError::internal(format!(
                 "TOTP secret of user {user_id} does not decrypt (was the server key changed?)"
             ))
         })
@@ -602,7 +605,7 @@ impl Auth {
         user_id: &str,
         family: &str,
         previous: Option<&str>,
-    ) -> Result<TokenPair, ApiError> {
+    ) -> Result<TokenPair, ServiceError> {
         let now = now_ms();
         let refresh = random_token();
         let ttl_ms =
@@ -633,37 +636,37 @@ impl Auth {
         })
     }
 
-    async fn reuse_detected(&self, family: &str) -> ApiError {
+    async fn reuse_detected(&self, family: &str) -> ServiceError {
         tracing::warn!(family, "refresh token reused: revoking its family");
         if let Err(e) = self.store.revoke_refresh_family(family, now_ms()).await {
-            return ApiError::from(e);
+            return ServiceError::from(e);
         }
-        ApiError::unauthorized(
+        ServiceError::unauthorized(
             "refresh token already used: every session of this login was revoked; log in again",
         )
     }
 
     /// Rotates a refresh token: the old one is spent, a new pair issued.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ApiError> {
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ServiceError> {
         let hash = sha256_hex(refresh_token.trim());
         let record = self
             .store
             .refresh_token_by_hash(&hash)
             .await?
-            .ok_or_else(|| ApiError::unauthorized("invalid refresh token"))?;
+            .ok_or_else(|| ServiceError::unauthorized("invalid refresh token"))?;
         if record.revoked_at.is_some() {
-            return Err(ApiError::unauthorized("refresh token revoked; log in again"));
+            return Err(ServiceError::unauthorized("refresh token revoked; log in again"));
         }
         if record.used_at.is_some() {
             return Err(self.reuse_detected(&record.family_id).await);
         }
         if record.expires_at <= now_ms() {
-            return Err(ApiError::unauthorized("refresh token expired; log in again"));
+            return Err(ServiceError::unauthorized("refresh token expired; log in again"));
         }
         let user = self.user(&record.user_id).await?;
         if user.disabled {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
+            return Err(ServiceError::new(
+                ErrorKind::Forbidden,
                 "account_disabled",
                 "the account is disabled; ask an administrator",
             ));
@@ -673,7 +676,7 @@ impl Auth {
 
     /// Revokes the family of a refresh token (unknown tokens are ignored,
     /// so the answer says nothing about which tokens exist).
-    pub async fn logout(&self, refresh_token: &str) -> Result<(), ApiError> {
+    pub async fn logout(&self, refresh_token: &str) -> Result<(), ServiceError> {
         let hash = sha256_hex(refresh_token.trim());
         if let Some(record) = self.store.refresh_token_by_hash(&hash).await? {
             self.store.revoke_refresh_family(&record.family_id, now_ms()).await?;
@@ -689,9 +692,9 @@ impl Auth {
         name: &str,
         scopes: &[String],
         expires_in_days: Option<i64>,
-    ) -> Result<(ApiKeyRecord, String), ApiError> {
+    ) -> Result<(ApiKeyRecord, String), ServiceError> {
         if principal.api_key_id.is_some() {
-            return Err(ApiError::forbidden(
+            return Err(ServiceError::forbidden(
                 "API keys can only be created with an access token (log in), not with an API key",
             ));
         }
@@ -716,7 +719,7 @@ impl Auth {
             }
         }
         if parsed.contains(&Scope::Admin) && principal.user.role != Role::Admin {
-            return Err(ApiError::forbidden(
+            return Err(ServiceError::forbidden(
                 "scopes: only administrators may create keys with the `admin` scope",
             ));
         }
@@ -756,10 +759,22 @@ impl Auth {
         Ok((record, key))
     }
 
+    /// The caller's API keys (hashes never leave the store).
+    pub async fn list_api_keys(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<ApiKeyRecord>, ServiceError> {
+        Ok(self.store.list_api_keys(&principal.user.id).await?)
+    }
+
     /// Revokes the caller's key `id` (404 when the caller has none such).
-    pub async fn revoke_api_key(&self, principal: &Principal, id: &str) -> Result<(), ApiError> {
+    pub async fn revoke_api_key(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(), ServiceError> {
         if principal.api_key_id.is_some() {
-            return Err(ApiError::forbidden(
+            return Err(ServiceError::forbidden(
                 "API keys can only be revoked with an access token (log in), not with an API key",
             ));
         }
@@ -769,7 +784,10 @@ impl Auth {
     }
 
     /// Starts a TOTP enrolment: a new secret (base32) and its otpauth URL.
-    pub async fn totp_enroll(&self, principal: &Principal) -> Result<(String, String), ApiError> {
+    pub async fn totp_enroll(
+        &self,
+        principal: &Principal,
+    ) -> Result<(String, String), ServiceError> {
         require_session(principal)?;
         let secret: [u8; totp::SECRET_LEN] = rand::random();
         let user = &principal.user;
@@ -785,17 +803,20 @@ impl Auth {
         &self,
         principal: &Principal,
         code: &str,
-    ) -> Result<Vec<String>, ApiError> {
+    ) -> Result<Vec<String>, ServiceError> {
         require_session(principal)?;
         let user_id = &principal.user.id;
         let record = self.store.totp(user_id).await?.ok_or_else(|| {
-            ApiError::conflict("no TOTP enrolment in progress: POST /api/v1/mfa/totp/enroll first")
+            ServiceError::conflict(
+                "no TOTP enrolment in progress: POST /api/v1/mfa/totp/enroll first",
+            )
         })?;
         if record.enabled {
-            return Err(ApiError::conflict("TOTP is already enabled"));
+            return Err(ServiceError::conflict("TOTP is already enabled"));
         }
         let secret = self.open_secret(user_id, &record.secret_enc)?;
-        let wrong = || ApiError::invalid("invalid_code", "code: incorrect or expired TOTP code");
+        let wrong =
+            || ServiceError::invalid("invalid_code", "code: incorrect or expired TOTP code");
         self.reserve_mfa_check(user_id).await?;
         let step = totp::matching_step(&secret, code.trim(), now_ms() / 1000).ok_or_else(wrong)?;
         let codes: Vec<String> =
@@ -811,15 +832,19 @@ impl Auth {
     }
 
     /// Turns TOTP off, given a current code or an unused recovery code.
-    pub async fn totp_disable(&self, principal: &Principal, code: &str) -> Result<(), ApiError> {
+    pub async fn totp_disable(
+        &self,
+        principal: &Principal,
+        code: &str,
+    ) -> Result<(), ServiceError> {
         require_session(principal)?;
         let user_id = &principal.user.id;
         let enabled = self.store.totp(user_id).await?.is_some_and(|r| r.enabled);
         if !enabled {
-            return Err(ApiError::conflict("TOTP is not enabled"));
+            return Err(ServiceError::conflict("TOTP is not enabled"));
         }
         if !self.checked_second_factor(user_id, code.trim()).await? {
-            return Err(ApiError::invalid(
+            return Err(ServiceError::invalid(
                 "invalid_code",
                 "code: incorrect, expired or already used code",
             ));
@@ -830,7 +855,7 @@ impl Auth {
     }
 
     /// Every account (admin).
-    pub async fn list_users(&self, principal: &Principal) -> Result<Vec<User>, ApiError> {
+    pub async fn list_users(&self, principal: &Principal) -> Result<Vec<User>, ServiceError> {
         principal.require(Scope::Admin)?;
         Ok(self.store.list_users().await?.iter().map(UserRecord::user).collect())
     }
@@ -842,10 +867,10 @@ impl Auth {
         principal: &Principal,
         id: &str,
         disabled: bool,
-    ) -> Result<User, ApiError> {
+    ) -> Result<User, ServiceError> {
         principal.require(Scope::Admin)?;
         if disabled && id == principal.user.id {
-            return Err(ApiError::conflict("you cannot disable your own account"));
+            return Err(ServiceError::conflict("you cannot disable your own account"));
         }
         self.store.set_user_disabled(id, disabled, now_ms()).await?;
         self.forget_user(id);
@@ -854,32 +879,11 @@ impl Auth {
 }
 
 /// MFA settings need a logged-in session, not an API key.
-fn require_session(principal: &Principal) -> Result<(), ApiError> {
+fn require_session(principal: &Principal) -> Result<(), ServiceError> {
     if principal.api_key_id.is_some() {
-        return Err(ApiError::forbidden(
+        return Err(ServiceError::forbidden(
             "two-factor settings need an access token (log in), not an API key",
         ));
     }
     Ok(())
-}
-
-impl FromRequestParts<AppState> for Principal {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized("missing `Authorization: Bearer <token>` header")
-        })?;
-        let value =
-            value.to_str().map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))?;
-        let principal = state.auth.authenticate(token).await?;
-        state.limits.check_principal(&principal.rate_key())?;
-        Ok(principal)
-    }
 }

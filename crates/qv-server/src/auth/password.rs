@@ -18,10 +18,9 @@ use std::sync::Arc;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::http::StatusCode;
 use tokio::sync::Semaphore;
 
-use crate::error::ApiError;
+use crate::service::{ErrorKind, ServiceError};
 
 /// Verifications against accounts' hashes, process-wide.
 static ACCOUNT_VERIFICATIONS: AtomicU64 = AtomicU64::new(0);
@@ -76,7 +75,7 @@ impl Drop for Slot {
 impl Passwords {
     /// A hasher running `concurrency` hashes at once, with up to `queue`
     /// more waiting.
-    pub fn new(concurrency: usize, queue: usize) -> Result<Passwords, ApiError> {
+    pub fn new(concurrency: usize, queue: usize) -> Result<Passwords, ServiceError> {
         let random: [u8; 24] = rand::random();
         let dummy = hash_now(&super::keys::hex(&random))?;
         let concurrency = concurrency.max(1);
@@ -90,16 +89,16 @@ impl Passwords {
 
     /// A place in the queue, or 503 `overloaded` (with `Retry-After: 1`)
     /// when every place is taken.
-    pub fn slot(&self) -> Result<Slot, ApiError> {
+    pub fn slot(&self) -> Result<Slot, ServiceError> {
         let taken = self.held.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
             (n < self.capacity).then_some(n + 1)
         });
         if taken.is_err() {
             tracing::warn!(capacity = self.capacity, "password queue full: refusing a request");
-            return Err(ApiError {
+            return Err(ServiceError {
                 retry_after: Some(1),
-                ..ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
+                ..ServiceError::new(
+                    ErrorKind::Unavailable,
                     "overloaded",
                     "the server is busy checking passwords; retry in a moment",
                 )
@@ -113,53 +112,53 @@ impl Passwords {
     }
 
     /// The PHC string of `password` (503 when the queue is full).
-    pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: &str) -> Result<String, ServiceError> {
         self.slot()?.hash(password).await
     }
 
     /// Whether `password` matches `phc` (see [`Slot::verify`]).
-    pub async fn verify(&self, phc: Option<&str>, password: &str) -> Result<bool, ApiError> {
+    pub async fn verify(&self, phc: Option<&str>, password: &str) -> Result<bool, ServiceError> {
         self.slot()?.verify(phc, password).await
     }
 }
 
 impl Slot {
     /// The PHC string of `password`.
-    pub async fn hash(self, password: &str) -> Result<String, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+    pub async fn hash(self, password: &str) -> Result<String, ServiceError> {
+        let _permit = self.permits.acquire().await.map_err(ServiceError::internal)?;
         let password = password.to_string();
         tokio::task::spawn_blocking(move || hash_now(&password))
             .await
-            .map_err(ApiError::internal)?
+            .map_err(ServiceError::internal)?
     }
 
     /// Whether `password` matches `phc` (`None`: check against the dummy
     /// hash and answer `false`, in the same time).
-    pub async fn verify(self, phc: Option<&str>, password: &str) -> Result<bool, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+    pub async fn verify(self, phc: Option<&str>, password: &str) -> Result<bool, ServiceError> {
+        let _permit = self.permits.acquire().await.map_err(ServiceError::internal)?;
         let known = phc.is_some();
         let counter = if known { &ACCOUNT_VERIFICATIONS } else { &DUMMY_VERIFICATIONS };
         counter.fetch_add(1, Ordering::Relaxed);
         let phc = phc.unwrap_or(&self.dummy).to_string();
         let password = password.to_string();
         let ok = tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&phc).map_err(ApiError::internal)?;
-            Ok::<_, ApiError>(
+            let parsed = PasswordHash::new(&phc).map_err(ServiceError::internal)?;
+            Ok::<_, ServiceError>(
                 Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
             )
         })
         .await
-        .map_err(ApiError::internal)??;
+        .map_err(ServiceError::internal)??;
         Ok(known && ok)
     }
 }
 
-fn hash_now(password: &str) -> Result<String, ApiError> {
+fn hash_now(password: &str) -> Result<String, ServiceError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+        .map_err(ServiceError::internal)
 }
 
 #[cfg(test)]
@@ -182,7 +181,10 @@ mod tests {
         let a = p.slot().unwrap();
         let b = p.slot().unwrap();
         let e = p.slot().unwrap_err();
-        assert_eq!((e.status.as_u16(), e.code, e.retry_after), (503, "overloaded", Some(1)));
+        assert_eq!(
+            (e.kind, e.code, e.retry_after),
+            (ErrorKind::Unavailable, "overloaded", Some(1))
+        );
         drop(a);
         let c = p.slot().expect("a dropped slot frees its place");
         assert!(!c.verify(None, "x").await.unwrap());

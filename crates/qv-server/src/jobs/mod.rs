@@ -35,11 +35,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::config::Config;
-use crate::error::ApiError;
 use crate::events::Events;
 use crate::exec::{self, SubmitOptions, Validated};
 use crate::metrics::Metrics;
 use crate::model::{new_id, now_ms, JobEvent, JobStatus};
+use crate::service::{ErrorKind, ServiceError};
 use crate::store::{Dialect, Inserted, JobLimits, JobRow, NewJob, Store, StoreError};
 use threads::BigStackPool;
 
@@ -185,7 +185,7 @@ impl Jobs {
 
     /// Validates a submission ([`exec::validate`]): small programs here,
     /// large or deeply nested ones on a big-stack thread.
-    pub async fn validate(&self, opts: SubmitOptions) -> Result<Validated, ApiError> {
+    pub async fn validate(&self, opts: SubmitOptions) -> Result<Validated, ServiceError> {
         if !exec::needs_big_stack(&opts) {
             return exec::validate(&opts, &self.config);
         }
@@ -195,7 +195,7 @@ impl Jobs {
 
     /// Runs CPU work that may recurse deeply (parsing, expanding circuits)
     /// on one of a few big-stack threads; waits while they are all busy.
-    pub async fn on_big_stack<F, R>(&self, f: F) -> Result<R, ApiError>
+    pub async fn on_big_stack<F, R>(&self, f: F) -> Result<R, ServiceError>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -206,11 +206,11 @@ impl Jobs {
                 let threads = self.config.worker_count().clamp(2, 4);
                 let pool =
                     BigStackPool::new("qv-validate", threads, 64, threads::VALIDATION_STACK_BYTES)
-                        .map_err(ApiError::internal)?;
+                        .map_err(ServiceError::internal)?;
                 self.validator.get_or_init(|| pool)
             }
         };
-        pool.run(f).await.map_err(|e| ApiError::internal(format!("validation thread: {e:?}")))
+        pool.run(f).await.map_err(|e| ServiceError::internal(format!("validation thread: {e:?}")))
     }
 
     /// Queues a validated job for `user_id`; answers after the row is
@@ -220,8 +220,8 @@ impl Jobs {
         user_id: &str,
         validated: Validated,
         meta: SubmitMeta,
-    ) -> Result<Submitted, ApiError> {
-        let spec = serde_json::to_string(&validated.spec).map_err(ApiError::internal)?;
+    ) -> Result<Submitted, ServiceError> {
+        let spec = serde_json::to_string(&validated.spec).map_err(ServiceError::internal)?;
         let job = NewJob {
             id: new_id(),
             user_id: user_id.to_string(),
@@ -241,11 +241,11 @@ impl Jobs {
         self.submitter()
             .send(SubmitRequest { job, reply })
             .await
-            .map_err(|_| ApiError::unavailable("the job queue is shutting down"))?;
+            .map_err(|_| ServiceError::unavailable("the job queue is shutting down"))?;
         let inserted = rx
             .await
-            .map_err(|_| ApiError::unavailable("the job queue is shutting down"))?
-            .map_err(ApiError::internal)?;
+            .map_err(|_| ServiceError::unavailable("the job queue is shutting down"))?
+            .map_err(ServiceError::internal)?;
         match inserted {
             // Answer from what was inserted (position counted in the insert's
             // transaction), whatever a worker has done since.
@@ -268,11 +268,9 @@ impl Jobs {
                 let queue_position = self.position_of(&job).await?;
                 Ok(Submitted { id, status: job.status, queue_position, created: false })
             }
-            Inserted::Refused { message } => Err(ApiError::new(
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
-                "quota_exceeded",
-                message,
-            )),
+            Inserted::Refused { message } => {
+                Err(ServiceError::new(ErrorKind::Exhausted, "quota_exceeded", message))
+            }
         }
     }
 
@@ -300,11 +298,12 @@ impl Jobs {
 
     /// Cancels a job (see [`Store::cancel_job`]); a running job of this
     /// process is told at once, one of another process at its next heartbeat.
-    pub async fn cancel(&self, id: &str, user_id: Option<&str>) -> Result<JobRow, ApiError> {
+    pub async fn cancel(&self, id: &str, user_id: Option<&str>) -> Result<JobRow, ServiceError> {
         let (job, events) = self.store.cancel_job(id, user_id).await?;
         self.publish(events);
         if job.status == JobStatus::Cancelling {
-            if let Some(control) = self.running.lock().map_err(ApiError::internal)?.get(&job.id) {
+            if let Some(control) = self.running.lock().map_err(ServiceError::internal)?.get(&job.id)
+            {
                 control.stop(StopReason::User);
             }
         }
@@ -312,7 +311,7 @@ impl Jobs {
     }
 
     /// Number of queued jobs.
-    pub async fn queue_depth(&self) -> Result<i64, ApiError> {
+    pub async fn queue_depth(&self) -> Result<i64, ServiceError> {
         Ok(self.store.queue_depth().await?)
     }
 

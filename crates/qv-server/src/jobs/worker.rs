@@ -437,11 +437,14 @@ async fn run_one(ctx: &Ctx, job: Claimed, started: oneshot::Receiver<bool>) -> F
     let elapsed = start.elapsed();
     let (outcome, backend, status) = match result {
         Ok(done) => {
-            let mut result = done.result;
-            if let Some(obj) = result.as_object_mut() {
-                obj.remove("job_id");
-            }
-            let text = result.to_string();
+            // Stored without `job_id`, which is added when it is served.
+            let text = match serde_json::to_string(&done.result) {
+                Ok(text) => text,
+                Err(e) => {
+                    tracing::error!(job_id = %job.id, error = %e, "result not serialisable");
+                    "{}".to_string()
+                }
+            };
             if text.len() as u64 > max_result {
                 let error = format!(
                     "the result takes {} bytes, over the limit of {max_result} bytes per job \

@@ -11,9 +11,11 @@
 
 mod auth;
 mod jobs;
+mod usage;
 
 pub use auth::*;
 pub use jobs::*;
+pub use usage::*;
 
 use std::str::FromStr;
 use std::time::Duration;

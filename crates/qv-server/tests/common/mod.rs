@@ -227,7 +227,7 @@ impl TestServer {
         let store =
             qv_server::store::Store::connect(&self.config.database_url(), 2).await.expect("store");
         let config = std::sync::Arc::new(self.config.clone());
-        let auth = qv_server::auth::Auth::new(store.clone(), config).await.expect("auth");
+        let auth = qv_server::auth::AuthService::new(store.clone(), config).await.expect("auth");
         let password = "admin password 123".to_string();
         let user = auth
             .create_user(

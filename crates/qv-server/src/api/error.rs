@@ -1,4 +1,4 @@
-//! API errors: `{"error": {"code", "message"}}` with the right HTTP status.
+//! REST errors: `{"error": {"code", "message"}}` with the right HTTP status.
 //!
 //! Messages are for the client and never carry internal detail: a database
 //! or I/O failure is logged with the request id and answered with a generic
@@ -7,6 +7,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+use crate::service::{ErrorKind, ServiceError};
 
 /// An error answered to an API client.
 #[derive(Debug, Clone)]
@@ -128,10 +130,33 @@ impl IntoResponse for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
-        match e {
-            crate::store::StoreError::NotFound(what) => ApiError::not_found(what),
-            crate::store::StoreError::Conflict(message) => ApiError::conflict(message),
-            other => ApiError::internal(other),
+        ServiceError::from(e).into()
+    }
+}
+
+/// The HTTP status of each kind of service error.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::LimitExceeded => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Exhausted => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        ApiError {
+            status: status_of(e.kind),
+            code: e.code,
+            message: e.message,
+            retry_after: e.retry_after,
         }
     }
 }

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::error::ApiError;
+use crate::service::{ErrorKind, ServiceError};
 
 const SHARDS: usize = 16;
 /// Most buckets per shard before idle ones are evicted.
@@ -151,12 +151,12 @@ impl RateLimits {
     }
 
     /// Takes one token from the caller's bucket, or 429 with `Retry-After`.
-    pub fn check_principal(&self, key: &str) -> Result<(), ApiError> {
-        self.principal.check(key).map_err(ApiError::too_many_requests)
+    pub fn check_principal(&self, key: &str) -> Result<(), ServiceError> {
+        self.principal.check(key).map_err(ServiceError::too_many_requests)
     }
 
     /// Takes one token from the client IP's auth bucket, or 429.
-    pub fn check_auth_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
+    pub fn check_auth_ip(&self, ip: IpAddr) -> Result<(), ServiceError> {
         // IPv6 clients usually hold a whole /64: limit the prefix, not each address.
         let key = match ip {
             IpAddr::V4(v4) => v4.to_string(),
@@ -168,16 +168,16 @@ impl RateLimits {
                 }
             },
         };
-        self.auth_ip.check(&key).map_err(ApiError::too_many_requests)
+        self.auth_ip.check(&key).map_err(ServiceError::too_many_requests)
     }
 
     /// Takes one token from the bucket of all logins, or 503 `overloaded`
     /// with `Retry-After` (the server, not this client, is over its budget).
-    pub fn check_login_global(&self) -> Result<(), ApiError> {
-        self.logins.check("login").map_err(|secs| ApiError {
+    pub fn check_login_global(&self) -> Result<(), ServiceError> {
+        self.logins.check("login").map_err(|secs| ServiceError {
             retry_after: Some(secs.max(1)),
-            ..ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            ..ServiceError::new(
+                ErrorKind::Unavailable,
                 "overloaded",
                 "the server is receiving too many logins; retry in a moment",
             )
@@ -246,7 +246,10 @@ mod tests {
         assert!(r.check_login_global().is_ok());
         assert!(r.check_login_global().is_ok());
         let e = r.check_login_global().unwrap_err();
-        assert_eq!((e.status.as_u16(), e.code, e.retry_after), (503, "overloaded", Some(1)));
+        assert_eq!(
+            (e.kind, e.code, e.retry_after),
+            (ErrorKind::Unavailable, "overloaded", Some(1))
+        );
         let off = RateLimits::new(&crate::config::Config {
             login_rate_limit_per_s: 0.0,
             ..Default::default()
@@ -261,7 +264,7 @@ mod tests {
         assert!(r.check_auth_ip("2001:db8::1".parse().unwrap()).is_ok());
         assert!(r.check_auth_ip("2001:db8::2".parse().unwrap()).is_ok());
         let e = r.check_auth_ip("2001:db8::3".parse().unwrap()).unwrap_err();
-        assert_eq!(e.status.as_u16(), 429);
+        assert_eq!(e.kind, ErrorKind::Exhausted);
         assert_eq!(e.retry_after, Some(30));
         assert!(r.check_auth_ip("2001:db9::1".parse().unwrap()).is_ok());
     }
