@@ -25,6 +25,10 @@ use crate::config::Config;
 use crate::model::{ExpectationValue, JobResult, ResultMetadata};
 use crate::service::ServiceError;
 
+/// The backend names a job may ask for; every worker runs them all.
+pub const BACKENDS: [&str; 6] =
+    ["auto", "statevector", "stabilizer", "density_matrix", "trajectories", "reference"];
+
 /// Most qubits for which a job may ask for the state vector or the full
 /// probability distribution (2^20 entries: tens of MiB of JSON).
 pub const MAX_OUTPUT_QUBITS: usize = 20;

@@ -846,8 +846,7 @@ async fn flow_auth_ip_limit(db: Db) {
 
 #[test]
 fn openapi_documents_every_auth_route() {
-    use utoipa::OpenApi;
-    let doc = qv_server::api::auth::AuthApi::openapi();
+    let doc = qv_server::api::openapi::openapi();
     let json = serde_json::to_value(&doc).unwrap();
     for (path, method) in [
         ("/api/v1/auth/register", "post"),

@@ -1,34 +1,15 @@
 //! Human output of the client commands: the jobs table and results laid out
-//! as `qv run` prints them. `--json` prints the server's JSON unchanged.
+//! as `qv run` prints them, from the server's own types (`qv_server::model`,
+//! `qv_server::service::jobs`).
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
-use serde_json::Value;
+use qv_server::model::{JobResult, JobStatus};
+use qv_server::service::jobs::JobView;
 
 use crate::output::{bar, duration, plural, table, Align};
 
-/// The fields of a job the tables show (`GET /jobs/{id}`).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct Job {
-    pub id: String,
-    pub name: Option<String>,
-    pub status: String,
-    pub backend: Option<String>,
-    pub backend_used: Option<String>,
-    pub shots: Option<u64>,
-    pub created_at: Option<String>,
-    pub execution_time_s: Option<f64>,
-    pub error: Option<String>,
-    pub queue_position: Option<i64>,
-}
-
-impl Job {
-    /// The backend that ran the job, else the one requested.
-    pub fn backend_shown(&self) -> String {
-        self.backend_used.clone().or_else(|| self.backend.clone()).unwrap_or_else(|| "-".into())
-    }
+/// The backend that ran a job, else the one requested.
+pub fn backend_shown(job: &JobView) -> String {
+    job.backend_used.clone().unwrap_or_else(|| job.backend.clone())
 }
 
 /// `2024-05-01T12:03:04.123Z` → `2024-05-01 12:03:04` (UTC, as the server sends it).
@@ -44,17 +25,17 @@ pub fn short_time(rfc3339: &str) -> String {
 }
 
 /// The jobs table: id, name, status, backend, shots, created, time.
-pub fn jobs_table(jobs: &[Job]) -> String {
+pub fn jobs_table(jobs: &[JobView]) -> String {
     let rows: Vec<Vec<String>> = jobs
         .iter()
         .map(|j| {
             vec![
                 j.id.clone(),
                 j.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "-".into()),
-                j.status.clone(),
-                j.backend_shown(),
-                j.shots.map_or_else(|| "-".into(), |s| s.to_string()),
-                j.created_at.as_deref().map_or_else(|| "-".into(), short_time),
+                j.status.as_str().to_string(),
+                backend_shown(j),
+                j.shots.to_string(),
+                short_time(&j.created_at),
                 j.execution_time_s.map_or_else(|| "-".into(), duration),
             ]
         })
@@ -72,9 +53,9 @@ pub fn jobs_table(jobs: &[Job]) -> String {
 }
 
 /// A job's one-line state, for `qv cancel` and progress messages.
-pub fn job_line(job: &Job) -> String {
-    let mut s = format!("job {}: {}", job.id, job.status);
-    if let Some(p) = job.queue_position.filter(|_| job.status == "QUEUED") {
+pub fn job_line(job: &JobView) -> String {
+    let mut s = format!("job {}: {}", job.id, job.status.as_str());
+    if let Some(p) = job.queue_position.filter(|_| job.status == JobStatus::Queued) {
         s.push_str(&format!(" (queue position {p})"));
     }
     if let Some(e) = job.error.as_deref().filter(|e| !e.is_empty()) {
@@ -86,37 +67,30 @@ pub fn job_line(job: &Job) -> String {
 /// A result (`GET /jobs/{id}/result`) as `qv run` prints counts: a summary,
 /// the backend, the counts table; then probabilities and expectation values
 /// when the job asked for them.
-pub fn result_text(r: &Value) -> String {
-    let m = &r["metadata"];
-    let shots = m["shots"].as_u64().unwrap_or(0);
-    let num = |k: &str| m[k].as_u64().unwrap_or(0);
+pub fn result_text(r: &JobResult) -> String {
+    let m = &r.metadata;
     let mut out = String::new();
-    let mut summary = vec![plural(shots, "shot")];
-    if let Some(seed) = m["seed"].as_u64() {
-        summary.push(format!("seed {seed}"));
-    }
-    summary.push(plural(num("num_qubits"), "qubit"));
-    summary.push(plural(num("num_clbits"), "classical bit"));
-    if let Some(t) = m["time_taken_s"].as_f64() {
-        summary.push(duration(t));
-    }
+    let summary = [
+        plural(m.shots, "shot"),
+        format!("seed {}", m.seed),
+        plural(m.num_qubits, "qubit"),
+        plural(m.num_clbits, "classical bit"),
+        duration(m.time_taken_s),
+    ];
     out.push_str(&summary.join(", "));
     out.push('\n');
-    let backend = m["backend"].as_str().unwrap_or("-");
-    match m["backend_reason"].as_str().filter(|s| !s.is_empty()) {
-        Some(reason) => out.push_str(&format!("backend {reason}\n")),
-        None => out.push_str(&format!("backend {backend}\n")),
+    if m.backend_reason.is_empty() {
+        out.push_str(&format!("backend {}\n", m.backend));
+    } else {
+        out.push_str(&format!("backend {}\n", m.backend_reason));
     }
-    let counts: BTreeMap<String, u64> = r["counts"]
-        .as_object()
-        .map(|o| o.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).collect())
-        .unwrap_or_default();
-    if counts.is_empty() {
+    if r.counts.is_empty() {
         out.push_str("the circuit measures nothing, so there are no counts\n");
     } else {
         out.push('\n');
-        let total = shots.max(1) as f64;
-        let rows: Vec<Vec<String>> = counts
+        let total = m.shots.max(1) as f64;
+        let rows: Vec<Vec<String>> = r
+            .counts
             .iter()
             .map(|(key, &n)| {
                 let p = n as f64 / total;
@@ -126,12 +100,9 @@ pub fn result_text(r: &Value) -> String {
         let aligns = [Align::Left, Align::Right, Align::Right, Align::Left];
         out.push_str(&table(&["outcome", "count", "probability", ""], &aligns, &rows));
     }
-    if let Some(probs) = r["probabilities"].as_object().filter(|p| !p.is_empty()) {
-        let mut rows: Vec<(String, f64)> =
-            probs.iter().filter_map(|(k, v)| Some((k.clone(), v.as_f64()?))).collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(probs) = r.probabilities.as_ref().filter(|p| !p.is_empty()) {
         let rows: Vec<Vec<String>> =
-            rows.into_iter().map(|(k, p)| vec![k, format!("{p:.6}"), bar(p)]).collect();
+            probs.iter().map(|(k, &p)| vec![k.clone(), format!("{p:.6}"), bar(p)]).collect();
         out.push_str("\nexact probabilities\n\n");
         out.push_str(&table(
             &["outcome", "probability", ""],
@@ -139,14 +110,14 @@ pub fn result_text(r: &Value) -> String {
             &rows,
         ));
     }
-    if let Some(evs) = r["expectation_values"].as_array().filter(|e| !e.is_empty()) {
+    if let Some(evs) = r.expectation_values.as_ref().filter(|e| !e.is_empty()) {
         let rows: Vec<Vec<String>> = evs
             .iter()
             .map(|e| {
                 vec![
-                    e["observable"].as_str().unwrap_or("-").to_string(),
-                    e["value"].as_f64().map_or_else(|| "-".into(), |v| format!("{v:.6}")),
-                    e["std_dev"].as_f64().map_or_else(|| "-".into(), |v| format!("{v:.6}")),
+                    e.observable.clone(),
+                    format!("{:.6}", e.value),
+                    e.std_dev.map_or_else(|| "-".into(), |v| format!("{v:.6}")),
                 ]
             })
             .collect();
@@ -158,7 +129,10 @@ pub fn result_text(r: &Value) -> String {
         ));
     }
     let extra: Vec<&str> =
-        ["memory", "statevector"].into_iter().filter(|k| !r[*k].is_null()).collect();
+        [("memory", r.memory.is_some()), ("statevector", r.statevector.is_some())]
+            .into_iter()
+            .filter_map(|(k, present)| present.then_some(k))
+            .collect();
     if !extra.is_empty() {
         out.push_str(&format!("\n({} in the result: see it with --json)\n", extra.join(" and ")));
     }
@@ -179,12 +153,20 @@ mod tests {
 
     #[test]
     fn jobs_table_has_one_row_per_job() {
-        let jobs: Vec<Job> = serde_json::from_value(json!([
-            {"id": "j1", "name": "bell", "status": "COMPLETED", "backend": "auto",
+        let common = json!({"tags": [], "priority": 5, "num_qubits": 2, "started_at": null,
+                            "ended_at": null, "error": null, "backend_used": null,
+                            "queue_position": null});
+        let job = |extra: serde_json::Value| {
+            let mut j = common.clone();
+            j.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            j
+        };
+        let jobs: Vec<JobView> = serde_json::from_value(json!([
+            job(json!({"id": "j1", "name": "bell", "status": "COMPLETED", "backend": "auto",
              "backend_used": "stabilizer", "shots": 100, "created_at": "2024-05-01T12:03:04.5Z",
-             "execution_time_s": 0.0025, "tags": ["x"]},
-            {"id": "j2", "name": null, "status": "QUEUED", "backend": "auto", "shots": 1024,
-             "created_at": "2024-05-01T12:03:05Z", "execution_time_s": null, "queue_position": 3}
+             "execution_time_s": 0.0025, "tags": ["x"]})),
+            job(json!({"id": "j2", "name": null, "status": "QUEUED", "backend": "auto", "shots": 1024,
+             "created_at": "2024-05-01T12:03:05Z", "execution_time_s": null, "queue_position": 3}))
         ]))
         .unwrap();
         let t = jobs_table(&jobs);
@@ -198,13 +180,14 @@ mod tests {
 
     #[test]
     fn results_print_like_qv_run() {
-        let r = json!({
+        let r: JobResult = serde_json::from_value(json!({
             "job_id": "j1",
             "counts": {"11": 52, "00": 48},
             "metadata": {"backend": "stabilizer", "backend_reason": "stabilizer: Clifford circuit",
                          "seed": 7, "shots": 100, "num_qubits": 2, "num_clbits": 2,
                          "time_taken_s": 0.0005}
-        });
+        }))
+        .unwrap();
         let text = result_text(&r);
         let expected = "100 shots, seed 7, 2 qubits, 2 classical bits, 500.0 µs\n\
                         backend stabilizer: Clifford circuit\n\n\
@@ -218,13 +201,15 @@ mod tests {
 
     #[test]
     fn results_show_extra_outputs() {
-        let r = json!({
+        let r: JobResult = serde_json::from_value(json!({
             "counts": {},
             "probabilities": {"1": 0.5, "0": 0.5},
             "expectation_values": [{"observable": "Z0", "value": 0.0, "std_dev": 0.1}],
             "statevector": [[0.7, 0.0], [0.7, 0.0]],
-            "metadata": {"backend": "statevector", "shots": 0, "num_qubits": 1, "num_clbits": 0}
-        });
+            "metadata": {"backend": "statevector", "backend_reason": "", "seed": 1, "shots": 0,
+                         "num_qubits": 1, "num_clbits": 0, "time_taken_s": 0.001}
+        }))
+        .unwrap();
         let text = result_text(&r);
         assert!(text.contains("backend statevector\n"), "{text}");
         assert!(text.contains("no counts"), "{text}");

@@ -17,11 +17,14 @@ use std::future::Future;
 use std::io::{BufRead, IsTerminal};
 
 use clap::Args;
+use qv_server::model::{JobResult, JobStatus};
+use qv_server::service::jobs::{
+    JobList, JobView, ProgramInput, SubmitJobRequest, SubmitJobResponse,
+};
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use self::config::Credentials;
-use self::format::Job;
 use self::http::{Api, ApiFailure};
 use crate::error::CliError;
 use crate::output::Out;
@@ -292,31 +295,21 @@ pub fn logout(args: &LogoutArgs) -> Result<(), CliError> {
 }
 
 /// The `POST /jobs` body.
-fn submit_body(args: &SubmitArgs, source: String) -> Value {
-    let mut body = json!({ "program": { "format": "qasm2", "source": source } });
-    let mut put = |k: &str, v: Value| body[k] = v;
-    if let Some(s) = args.shots {
-        put("shots", json!(s));
+fn submit_body(args: &SubmitArgs, source: String) -> SubmitJobRequest {
+    SubmitJobRequest {
+        program: ProgramInput { format: "qasm2".into(), source },
+        shots: args.shots,
+        backend: args.backend.clone(),
+        priority: args.priority.map(i64::from),
+        admin_priority: None,
+        name: args.name.clone(),
+        tags: (!args.tags.is_empty()).then(|| args.tags.clone()),
+        idempotency_key: args.idempotency_key.clone(),
+        seed: args.seed,
+        memory: None,
+        outputs: None,
+        observables: None,
     }
-    if let Some(b) = &args.backend {
-        put("backend", json!(b));
-    }
-    if let Some(p) = args.priority {
-        put("priority", json!(p));
-    }
-    if let Some(n) = &args.name {
-        put("name", json!(n));
-    }
-    if !args.tags.is_empty() {
-        put("tags", json!(args.tags));
-    }
-    if let Some(k) = &args.idempotency_key {
-        put("idempotency_key", json!(k));
-    }
-    if let Some(s) = args.seed {
-        put("seed", json!(s));
-    }
-    body
 }
 
 /// Runs `qv submit`.
@@ -330,7 +323,8 @@ pub fn submit(args: &SubmitArgs) -> Result<(), CliError> {
         std::fs::read_to_string(&args.file)
             .map_err(|e| CliError::Input(format!("cannot read {}: {e}", args.file)))?
     };
-    let body = submit_body(args, source);
+    let body = serde_json::to_value(submit_body(args, source))
+        .map_err(|e| CliError::Internal(format!("cannot encode the submission: {e}")))?;
     let mut api = connect(&args.conn)?;
     block_on(async move {
         // Subscribe before submitting so that no status change is missed.
@@ -351,20 +345,18 @@ pub fn submit(args: &SubmitArgs) -> Result<(), CliError> {
             }
             other => other?,
         };
-        let answer: Value = serde_json::from_str(&text).map_err(|e| {
+        let answer: SubmitJobResponse = serde_json::from_str(&text).map_err(|e| {
             CliError::Internal(format!("the server sent a submission answer qv cannot read: {e}"))
         })?;
-        let id = answer["id"].as_str().unwrap_or_default().to_string();
+        let id = answer.id.clone();
         check_id(&id).map_err(|_| {
-            CliError::Internal("the server's submission answer has no job id".into())
+            CliError::Internal("the server's submission answer has no valid job id".into())
         })?;
         let existing =
             if status == StatusCode::OK { " (the job of this idempotency key)" } else { "" };
-        let position = answer["queue_position"]
-            .as_i64()
-            .map(|p| format!(", queue position {p}"))
-            .unwrap_or_default();
-        let status_text = answer["status"].as_str().unwrap_or("QUEUED");
+        let position =
+            answer.queue_position.map(|p| format!(", queue position {p}")).unwrap_or_default();
+        let status_text = answer.status.as_str();
         let mut out = Out::stdout();
         if !args.wait {
             if args.json {
@@ -415,10 +407,15 @@ fn interrupted() -> std::io::Result<impl std::future::Future<Output = ()>> {
 }
 
 /// Prints a final job's result, or fails with why it has none.
-async fn finish_job(api: &mut Api, job: &Job, json: bool, out: &mut Out) -> Result<(), CliError> {
-    match job.status.as_str() {
-        "COMPLETED" => {
-            let result: Value =
+async fn finish_job(
+    api: &mut Api,
+    job: &JobView,
+    json: bool,
+    out: &mut Out,
+) -> Result<(), CliError> {
+    match job.status {
+        JobStatus::Completed => {
+            let result: JobResult =
                 api.json(Method::GET, &format!("/jobs/{}/result", job.id), None).await?;
             if json {
                 out.json(&result)
@@ -426,7 +423,7 @@ async fn finish_job(api: &mut Api, job: &Job, json: bool, out: &mut Out) -> Resu
                 out.text(&format::result_text(&result))
             }
         }
-        "FAILED" => Err(CliError::Internal(format!(
+        JobStatus::Failed => Err(CliError::Internal(format!(
             "job {} failed: {}",
             job.id,
             job.error.as_deref().unwrap_or("no reason given")
@@ -458,31 +455,27 @@ fn jobs_path(args: &JobsArgs, cursor: Option<&str>) -> String {
 pub fn jobs(args: &JobsArgs) -> Result<(), CliError> {
     let mut api = connect(&args.conn)?;
     block_on(async move {
-        let mut all: Vec<Value> = Vec::new();
+        let mut all: Vec<JobView> = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let page: Value =
+            let page: JobList =
                 api.json(Method::GET, &jobs_path(args, cursor.as_deref()), None).await?;
-            all.extend(page["jobs"].as_array().cloned().unwrap_or_default());
-            cursor = page["next_cursor"].as_str().filter(|c| !c.is_empty()).map(str::to_string);
+            all.extend(page.jobs);
+            cursor = page.next_cursor.filter(|c| !c.is_empty());
             if !args.all_pages || cursor.is_none() {
                 break;
             }
         }
         let mut out = Out::stdout();
         if args.json {
-            out.json(&json!({ "jobs": all, "next_cursor": cursor }))?;
+            out.json(&JobList { jobs: all, next_cursor: cursor })?;
             return out.finish();
         }
         if all.is_empty() {
             out.line("no jobs")?;
             return out.finish();
         }
-        let jobs: Vec<Job> =
-            all.into_iter().map(serde_json::from_value).collect::<Result<_, _>>().map_err(|e| {
-                CliError::Internal(format!("the server sent a job qv cannot read: {e}"))
-            })?;
-        out.text(&format::jobs_table(&jobs))?;
+        out.text(&format::jobs_table(&all))?;
         if cursor.is_some() {
             eprintln!("(more jobs: --all-pages lists them all)");
         }
@@ -495,7 +488,7 @@ pub fn result(args: &ResultArgs) -> Result<(), CliError> {
     let id = check_id(&args.id)?.to_string();
     let mut api = connect(&args.conn)?;
     block_on(async move {
-        let result: Value = api.json(Method::GET, &format!("/jobs/{id}/result"), None).await?;
+        let result: JobResult = api.json(Method::GET, &format!("/jobs/{id}/result"), None).await?;
         let mut out = Out::stdout();
         if args.json {
             out.json(&result)?;
@@ -511,18 +504,14 @@ pub fn cancel(args: &CancelArgs) -> Result<(), CliError> {
     let id = check_id(&args.id)?.to_string();
     let mut api = connect(&args.conn)?;
     block_on(async move {
-        let (_, text) = api.send(Method::POST, &format!("/jobs/{id}/cancel"), None).await?;
+        let job: JobView = api.json(Method::POST, &format!("/jobs/{id}/cancel"), None).await?;
         let mut out = Out::stdout();
         if args.json {
-            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            out.json(&v)?;
+            out.json(&job)?;
             return out.finish();
         }
-        let job: Job = serde_json::from_str(&text).map_err(|e| {
-            CliError::Internal(format!("the server sent a job qv cannot read: {e}"))
-        })?;
         let mut line = format::job_line(&job);
-        if job.status == "CANCELLING" {
+        if job.status == JobStatus::Cancelling {
             line.push_str(" (the running simulation stops at its next checkpoint)");
         }
         out.line(&line)?;
@@ -551,7 +540,7 @@ mod tests {
         let t = T::parse_from(["qv", "submit", "bell.qasm"]);
         let C::Submit(a) = t.c else { panic!() };
         assert_eq!(
-            submit_body(&a, "src".into()),
+            serde_json::to_value(submit_body(&a, "src".into())).unwrap(),
             json!({"program": {"format": "qasm2", "source": "src"}})
         );
         let t = T::parse_from([
@@ -577,7 +566,7 @@ mod tests {
         ]);
         let C::Submit(a) = t.c else { panic!() };
         assert_eq!(
-            submit_body(&a, "s".into()),
+            serde_json::to_value(submit_body(&a, "s".into())).unwrap(),
             json!({"program": {"format": "qasm2", "source": "s"}, "shots": 100,
                    "backend": "stabilizer", "priority": 9, "name": "n", "tags": ["a", "b"],
                    "idempotency_key": "k", "seed": 7})

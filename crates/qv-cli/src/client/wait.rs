@@ -5,14 +5,17 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use reqwest::Method;
-use serde::Deserialize;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::config::websocket_url;
-use super::format::{job_line, Job};
+use qv_server::api::events::EventMessage;
+use qv_server::model::JobStatus;
+use qv_server::service::jobs::JobView;
+
+use super::format::job_line;
 use super::http::{Api, API};
 use crate::error::CliError;
 
@@ -22,22 +25,6 @@ pub type EventStream = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 /// With no event for this long, the job is checked over HTTP (an event can
 /// be missed if the server's bus overflowed).
 const QUIET_CHECK: Duration = Duration::from_secs(15);
-
-/// One frame of `GET /events`.
-#[derive(Debug, Deserialize)]
-struct EventFrame {
-    #[serde(rename = "type")]
-    kind: String,
-    job_id: String,
-    status: String,
-    #[serde(default)]
-    message: Option<String>,
-}
-
-/// Whether a status is final.
-pub fn is_terminal(status: &str) -> bool {
-    matches!(status, "COMPLETED" | "FAILED" | "CANCELLED")
-}
 
 /// Opens the events WebSocket (before submitting, so no event is missed).
 pub async fn connect_events(api: &mut Api) -> Result<EventStream, String> {
@@ -57,8 +44,8 @@ pub async fn connect_events(api: &mut Api) -> Result<EventStream, String> {
 }
 
 /// Fetches a job.
-pub async fn get_job(api: &mut Api, id: &str) -> Result<Job, CliError> {
-    Ok(api.json::<Job>(Method::GET, &format!("/jobs/{id}"), None).await?)
+pub async fn get_job(api: &mut Api, id: &str) -> Result<JobView, CliError> {
+    Ok(api.json::<JobView>(Method::GET, &format!("/jobs/{id}"), None).await?)
 }
 
 /// Prints status changes to stderr until the job is final, and returns it.
@@ -66,37 +53,39 @@ pub async fn wait_for(
     api: &mut Api,
     id: &str,
     mut events: Option<EventStream>,
-) -> Result<Job, CliError> {
-    let mut last = String::new();
-    let mut report = |status: &str, job: Option<&Job>, message: Option<&str>| {
-        if status != last {
+) -> Result<JobView, CliError> {
+    let mut last = None;
+    let mut report = |status: JobStatus, job: Option<&JobView>, message: Option<&str>| {
+        if Some(status) != last {
+            let status = status.as_str();
             match (job, message) {
                 (Some(j), _) => eprintln!("{}", job_line(j)),
                 (None, Some(m)) if !m.is_empty() => eprintln!("job {id}: {status}: {m}"),
                 _ => eprintln!("job {id}: {status}"),
             }
-            last = status.to_string();
         }
+        last = Some(status);
     };
     let job = get_job(api, id).await?;
-    report(&job.status, Some(&job), None);
-    if is_terminal(&job.status) {
+    report(job.status, Some(&job), None);
+    if job.status.is_terminal() {
         return Ok(job);
     }
     if let Some(ws) = events.as_mut() {
         loop {
             match tokio::time::timeout(QUIET_CHECK, ws.next()).await {
                 Ok(Some(Ok(Message::Text(text)))) => {
-                    let Ok(ev) = serde_json::from_str::<EventFrame>(&text) else { continue };
-                    if ev.kind != "job" || ev.job_id != id {
+                    let Ok(ev) = serde_json::from_str::<EventMessage>(&text) else { continue };
+                    let Some(status) = ev.status.filter(|_| ev.job_id.as_deref() == Some(id))
+                    else {
                         continue;
-                    }
-                    if is_terminal(&ev.status) {
+                    };
+                    if status.is_terminal() {
                         let job = get_job(api, id).await?;
-                        report(&job.status, Some(&job), None);
+                        report(job.status, Some(&job), None);
                         return Ok(job);
                     }
-                    report(&ev.status, None, ev.message.as_deref());
+                    report(status, None, ev.message.as_deref());
                 }
                 Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
                     eprintln!("(the live event stream closed; checking the job every few seconds)");
@@ -106,8 +95,8 @@ pub async fn wait_for(
                 Ok(Some(Ok(_))) => {}
                 Err(_) => {
                     let job = get_job(api, id).await?;
-                    report(&job.status, Some(&job), None);
-                    if is_terminal(&job.status) {
+                    report(job.status, Some(&job), None);
+                    if job.status.is_terminal() {
                         return Ok(job);
                     }
                 }
@@ -119,8 +108,8 @@ pub async fn wait_for(
         tokio::time::sleep(delay).await;
         delay = next_delay(delay);
         let job = get_job(api, id).await?;
-        report(&job.status, Some(&job), None);
-        if is_terminal(&job.status) {
+        report(job.status, Some(&job), None);
+        if job.status.is_terminal() {
             return Ok(job);
         }
     }
@@ -145,15 +134,5 @@ mod tests {
         }
         assert_eq!(&seen[..4], &[100, 150, 225, 337]);
         assert_eq!(*seen.last().unwrap(), 2000);
-    }
-
-    #[test]
-    fn terminal_states() {
-        for s in ["COMPLETED", "FAILED", "CANCELLED"] {
-            assert!(is_terminal(s));
-        }
-        for s in ["QUEUED", "RUNNING", "CANCELLING"] {
-            assert!(!is_terminal(s));
-        }
     }
 }

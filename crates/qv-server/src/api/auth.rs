@@ -6,76 +6,35 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use crate::api::error::{ApiError, ErrorBody, ErrorDetail};
+use crate::api::error::{ApiError, ErrorBody};
 use crate::auth::{Principal, Scope, TokenPair};
 use crate::model::{rfc3339, Role, User};
 use crate::store::ApiKeyRecord;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The auth routes (relative to `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh))
-        .route("/auth/logout", post(logout))
-        .route("/me", get(me))
-        .route("/api-keys", post(create_api_key).get(list_api_keys))
-        .route("/api-keys/{id}", delete(delete_api_key))
-        .route("/mfa/totp/enroll", post(totp_enroll))
-        .route("/mfa/totp/verify", post(totp_verify))
-        .route("/mfa/totp/disable", post(totp_disable))
-        .route("/admin/users", get(admin_list_users))
-        .route("/admin/users/{id}/disable", post(admin_disable_user))
-        .route("/admin/users/{id}/enable", post(admin_enable_user))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(create_api_key, list_api_keys))
+        .routes(routes!(delete_api_key))
+        .routes(routes!(totp_enroll))
+        .routes(routes!(totp_verify))
+        .routes(routes!(totp_disable))
+        .routes(routes!(admin_list_users))
+        .routes(routes!(admin_disable_user))
+        .routes(routes!(admin_enable_user))
 }
-
-/// OpenAPI description of these routes.
-#[derive(Debug, utoipa::OpenApi)]
-#[openapi(
-    paths(
-        register,
-        login,
-        refresh,
-        logout,
-        me,
-        create_api_key,
-        list_api_keys,
-        delete_api_key,
-        totp_enroll,
-        totp_verify,
-        totp_disable,
-        admin_list_users,
-        admin_disable_user,
-        admin_enable_user
-    ),
-    components(schemas(
-        RegisterRequest,
-        LoginRequest,
-        RefreshRequest,
-        TokenResponse,
-        UserView,
-        Role,
-        Scope,
-        CreateApiKeyRequest,
-        CreatedApiKey,
-        ApiKeyView,
-        ApiKeyList,
-        TotpEnrollment,
-        CodeRequest,
-        TotpEnabled,
-        TotpDisabled,
-        UserList,
-        ErrorBody,
-        ErrorDetail
-    ))
-)]
-pub struct AuthApi;
 
 // ---------------------------------------------------------------- extractors
 
@@ -431,7 +390,6 @@ pub async fn logout(
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The account", body = UserView),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
     ))]
 pub async fn me(
     State(state): State<AppState>,
@@ -446,7 +404,6 @@ pub async fn me(
     responses(
         (status = 201, description = "The key, shown once", body = CreatedApiKey),
         (status = 400, description = "A field is invalid (the message names it)", body = ErrorBody),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Called with an API key, or `admin` asked by a non-admin", body = ErrorBody),
     ))]
 pub async fn create_api_key(
@@ -475,7 +432,6 @@ pub async fn create_api_key(
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The keys (never the secret part)", body = ApiKeyList),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
     ))]
 pub async fn list_api_keys(
     State(state): State<AppState>,
@@ -490,7 +446,6 @@ pub async fn list_api_keys(
     params(("id" = String, Path, description = "API key id")),
     responses(
         (status = 204, description = "Revoked (also when it already was)"),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Called with an API key", body = ErrorBody),
         (status = 404, description = "The caller has no such key", body = ErrorBody),
     ))]
@@ -508,7 +463,6 @@ pub async fn delete_api_key(
 #[utoipa::path(post, path = "/api/v1/mfa/totp/enroll", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "Secret and otpauth URL; confirm with /mfa/totp/verify", body = TotpEnrollment),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Called with an API key", body = ErrorBody),
         (status = 409, description = "TOTP is already enabled", body = ErrorBody),
     ))]
@@ -526,7 +480,6 @@ pub async fn totp_enroll(
     responses(
         (status = 200, description = "Enabled; recovery codes shown once", body = TotpEnabled),
         (status = 400, description = "`invalid_code`, or a malformed request", body = ErrorBody),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Called with an API key", body = ErrorBody),
         (status = 409, description = "No enrolment in progress, or already enabled", body = ErrorBody),
         (status = 429, description = "`mfa_locked`: too many wrong codes",
@@ -547,7 +500,6 @@ pub async fn totp_verify(
     responses(
         (status = 200, description = "Disabled", body = TotpDisabled),
         (status = 400, description = "`invalid_code`, or a malformed request", body = ErrorBody),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Called with an API key", body = ErrorBody),
         (status = 409, description = "TOTP is not enabled", body = ErrorBody),
         (status = 429, description = "`mfa_locked`: too many wrong codes",
@@ -566,7 +518,6 @@ pub async fn totp_disable(
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "Accounts, oldest first", body = UserList),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Not an administrator, or a key without the `admin` scope", body = ErrorBody),
     ))]
 pub async fn admin_list_users(
@@ -595,7 +546,6 @@ async fn set_disabled(
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The account, disabled", body = UserView),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Not an administrator", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "Administrators cannot disable themselves", body = ErrorBody),
@@ -613,7 +563,6 @@ pub async fn admin_disable_user(
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, description = "The account, enabled", body = UserView),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Not an administrator", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     ))]

@@ -3,8 +3,7 @@
 //! or the parse errors with positions).
 
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use qv_circuit::draw::{draw_text, format_angle};
 use qv_circuit::gates::{table, GateDef};
 use qv_circuit::qasm2::{self, ParseOptions};
@@ -15,6 +14,8 @@ use utoipa::ToSchema;
 use super::AppState;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::auth::Principal;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Longest source text `/circuits/parse` accepts (characters are bytes here).
 pub const MAX_PARSE_SOURCE: usize = 1 << 20;
@@ -28,8 +29,8 @@ pub const MAX_DRAW_OPERATIONS: usize = 2_000;
 const MAX_PARSE_WORK: usize = 1 << 20;
 
 /// The circuit routes (relative to `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new().route("/gates", get(list_gates)).route("/circuits/parse", post(parse))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_gates)).routes(routes!(parse))
 }
 
 /// One gate of the table.
@@ -177,7 +178,6 @@ pub async fn list_gates() -> Json<GateList> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The circuit, or its parse errors", body = ParseResponse),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 413, description = "Source too long", body = ErrorBody),
     ))]
 pub async fn parse(
@@ -283,23 +283,6 @@ fn operation_info(c: &Circuit, index: usize, inst: &qv_circuit::Instruction) -> 
         line: c.position(index).map(|p| p.line),
     }
 }
-
-/// OpenAPI description of these routes.
-#[derive(Debug, utoipa::OpenApi)]
-#[openapi(
-    paths(list_gates, parse),
-    components(schemas(
-        GateInfo,
-        GateList,
-        ParseRequest,
-        ParseResponse,
-        RegisterInfo,
-        OperationInfo,
-        ConditionInfo,
-        ParseErrorInfo
-    ))
-)]
-pub struct CircuitsApi;
 
 #[cfg(test)]
 mod tests {

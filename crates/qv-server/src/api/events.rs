@@ -28,9 +28,9 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Interval of server pings; a client silent for two intervals is dropped.
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -48,8 +48,8 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_TOO_BIG: u16 = 1009;
 
 /// The events route (relative to `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new().route("/events", get(events))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(events))
 }
 
 /// Query of `GET /events`.
@@ -62,26 +62,26 @@ pub struct EventsQuery {
 }
 
 /// A text frame of the event stream.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventMessage {
     /// `job` (a status change) or `lagged` (events were dropped: re-read
     /// your jobs).
     #[serde(rename = "type")]
     pub kind: String,
     /// The job (`job` messages).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
     /// Its new status (`job` messages).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<JobStatus>,
     /// When it changed, RFC 3339 (`job` messages).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
     /// The error of a failed job, why it was cancelled, ...
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// How many events were dropped (`lagged` messages).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missed: Option<u64>,
 }
 
@@ -139,7 +139,6 @@ fn bearer(headers: &HeaderMap, query: &EventsQuery) -> Result<String, ApiError> 
     security(("bearer" = [])),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; text frames are EventMessage JSON", body = EventMessage),
-        (status = 401, description = "Missing, invalid or expired credentials", body = ErrorBody),
         (status = 426, description = "Not a WebSocket upgrade request", body = ErrorBody),
         (status = 429, description = "Rate limited, or `too_many_streams`: the user has `events_max_sockets_per_user` streams open", body = ErrorBody),
     ))]
@@ -240,8 +239,3 @@ async fn stream(mut socket: WebSocket, mut watch: JobWatch) {
         }
     }
 }
-
-/// OpenAPI description of these routes.
-#[derive(Debug, utoipa::OpenApi)]
-#[openapi(paths(events), components(schemas(EventMessage, ErrorBody)))]
-pub struct EventsApi;

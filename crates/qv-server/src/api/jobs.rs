@@ -2,69 +2,30 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 
 use super::auth::JsonBody;
-use super::error::{ApiError, ErrorBody, ErrorDetail};
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
-use crate::model::{ExpectationValue, JobResult, JobStatus, ResultMetadata};
-use crate::service::backends::{BackendList, BackendView};
-use crate::service::jobs::{
-    JobList, JobView, ListQuery, OutputOptions, ProgramInput, ProgramView, SubmitJobRequest,
-    SubmitJobResponse,
-};
-use crate::service::usage::{UsageEntry, UsageQuery, UsageReport, UsageTotals};
+use crate::model::JobResult;
+use crate::service::backends::BackendList;
+use crate::service::jobs::{JobList, JobView, ListQuery, SubmitJobRequest, SubmitJobResponse};
+use crate::service::usage::{UsageQuery, UsageReport};
 use crate::service::Principal;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The job routes (relative to `/api/v1`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/jobs", post(submit_job).get(list_jobs))
-        .route("/jobs/{id}", get(get_job).delete(delete_job))
-        .route("/jobs/{id}/result", get(get_result))
-        .route("/jobs/{id}/cancel", post(cancel_job))
-        .route("/backends", get(list_backends))
-        .route("/usage", get(usage))
-        .route("/admin/jobs", get(admin_list_jobs))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(submit_job, list_jobs))
+        .routes(routes!(admin_list_jobs))
+        .routes(routes!(get_job, delete_job))
+        .routes(routes!(get_result))
+        .routes(routes!(cancel_job))
+        .routes(routes!(list_backends))
+        .routes(routes!(usage))
 }
-
-/// OpenAPI description of these routes.
-#[derive(Debug, utoipa::OpenApi)]
-#[openapi(
-    paths(
-        submit_job,
-        list_jobs,
-        get_job,
-        get_result,
-        cancel_job,
-        delete_job,
-        list_backends,
-        usage,
-        admin_list_jobs
-    ),
-    components(schemas(
-        SubmitJobRequest,
-        ProgramInput,
-        OutputOptions,
-        SubmitJobResponse,
-        JobView,
-        ProgramView,
-        JobList,
-        JobResult,
-        ResultMetadata,
-        ExpectationValue,
-        BackendView,
-        BackendList,
-        UsageReport,
-        UsageEntry,
-        UsageTotals,
-        JobStatus,
-        ErrorBody,
-        ErrorDetail
-    ))
-)]
-pub struct JobsApi;
 
 // ---------------------------------------------------------------- handlers
 
@@ -75,7 +36,6 @@ pub struct JobsApi;
         (status = 201, description = "Queued", body = SubmitJobResponse),
         (status = 200, description = "The idempotency key was used before: the original job", body = SubmitJobResponse),
         (status = 400, description = "`parse_error` (with line and column) or `validation_error`", body = ErrorBody),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks `jobs:write`, or a non-administrator set `admin_priority`", body = ErrorBody),
         (status = 413, description = "`too_large`: too many qubits, too much memory, or a result estimated over `max_result_bytes`", body = ErrorBody),
         (status = 422, description = "`limit_exceeded`: too many shots", body = ErrorBody),
@@ -108,7 +68,6 @@ pub async fn submit_job(
     responses(
         (status = 200, description = "A page of jobs", body = JobList),
         (status = 400, description = "A filter is invalid", body = ErrorBody),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks `jobs:read`", body = ErrorBody),
     ))]
 pub async fn list_jobs(
@@ -133,7 +92,6 @@ pub async fn list_jobs(
     responses(
         (status = 200, description = "A page of jobs, each with `user_id` and `program`", body = JobList),
         (status = 400, description = "A filter is invalid", body = ErrorBody),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "Not an administrator", body = ErrorBody),
     ))]
 pub async fn admin_list_jobs(
@@ -149,7 +107,6 @@ pub async fn admin_list_jobs(
     params(("id" = String, Path, description = "Job id")),
     responses(
         (status = 200, description = "The job, with its `program`", body = JobView),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks `jobs:read`", body = ErrorBody),
         (status = 404, description = "No such job (or not yours)", body = ErrorBody),
     ))]
@@ -166,7 +123,6 @@ pub async fn get_job(
     params(("id" = String, Path, description = "Job id")),
     responses(
         (status = 200, description = "The result", body = JobResult),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks `jobs:read`", body = ErrorBody),
         (status = 404, description = "No such job (or not yours)", body = ErrorBody),
         (status = 409, description = "`not_ready` (the message says the state) or `job_failed` (with the error)", body = ErrorBody),
@@ -184,7 +140,6 @@ pub async fn get_result(
     params(("id" = String, Path, description = "Job id")),
     responses(
         (status = 200, description = "The job: CANCELLED, or CANCELLING while it stops", body = JobView),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks `jobs:write`", body = ErrorBody),
         (status = 404, description = "No such job (or not yours)", body = ErrorBody),
         (status = 409, description = "The job already ended", body = ErrorBody),
@@ -202,7 +157,6 @@ pub async fn cancel_job(
     params(("id" = String, Path, description = "Job id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks `jobs:write`", body = ErrorBody),
         (status = 404, description = "No such job (or not yours)", body = ErrorBody),
         (status = 409, description = "The job has not ended (cancel it first)", body = ErrorBody),
@@ -220,7 +174,6 @@ pub async fn delete_job(
 #[utoipa::path(get, path = "/api/v1/backends", tag = "jobs", security(("bearer" = [])),
     responses(
         (status = 200, description = "The backends", body = BackendList),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks `jobs:read`", body = ErrorBody),
     ))]
 pub async fn list_backends(
@@ -236,7 +189,6 @@ pub async fn list_backends(
     responses(
         (status = 200, description = "The usage report", body = UsageReport),
         (status = 400, description = "A date is invalid, `from` is after `to`, or the period is over 366 days", body = ErrorBody),
-        (status = 401, description = "Missing or invalid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks `jobs:read`, or `scope=all` without admin", body = ErrorBody),
     ))]
 pub async fn usage(

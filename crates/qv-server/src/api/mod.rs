@@ -84,19 +84,27 @@ pub struct RequestId(pub String);
 /// The whole application: `/api/v1/...`, `/healthz`, `/readyz`, `/metrics`,
 /// `/api/openapi.json`, `/api/docs`, with middleware.
 pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .merge(auth::router())
-        .merge(jobs::router())
-        .merge(events::router())
-        .merge(circuits::router());
+    let (documented, _) = documented();
     let app = Router::new()
-        .nest("/api/v1", v1)
-        .merge(ops::router())
+        .merge(documented)
         .merge(openapi::router())
         // Last: its fallback serves the web app and JSON 404s under /api/.
         .merge(web::router())
         .with_state(state.clone());
     with_middleware(app, &state.config, state.metrics.clone())
+}
+
+/// The documented routes with their OpenAPI paths: each route is declared
+/// once, by its handler's `#[utoipa::path]` (`utoipa_axum::routes!` takes
+/// the method and path from it).
+pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    utoipa_axum::router::OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(jobs::router())
+        .merge(events::router())
+        .merge(circuits::router())
+        .merge(ops::router())
+        .split_for_parts()
 }
 
 /// Wraps routes in the middleware stack (see the module documentation).

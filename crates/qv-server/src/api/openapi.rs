@@ -9,7 +9,6 @@ use axum::routing::get;
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContactBuilder, InfoBuilder, LicenseBuilder, ServerBuilder, Tag};
-use utoipa::OpenApi;
 
 use super::AppState;
 
@@ -24,11 +23,7 @@ pub fn router() -> Router<AppState> {
 /// The merged document: every route module's paths and schemas, the
 /// operations routes, the bearer security scheme, info and servers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = super::auth::AuthApi::openapi();
-    doc.merge(super::jobs::JobsApi::openapi());
-    doc.merge(super::circuits::CircuitsApi::openapi());
-    doc.merge(super::events::EventsApi::openapi());
-    doc.merge(super::ops::OpsApi::openapi());
+    let (_, mut doc) = super::documented();
     doc.info = InfoBuilder::new()
         .title("QuantumVibe API")
         .version(env!("CARGO_PKG_VERSION"))
@@ -72,10 +67,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// Adds the answers the middleware can give to any operation, so clients and
-/// conformance checks see them: for operations with a body, 400 (malformed),
-/// 413 (over `max_body_bytes`) and 415 (not JSON); for authenticated ones,
-/// 429 (rate limit). Operations that document their own keep them.
+/// Adds the answers shared by many operations, so clients and conformance
+/// checks see them without each route repeating them: for operations with a
+/// body, 400 (malformed), 413 (over `max_body_bytes`) and 415 (not JSON);
+/// for authenticated ones, 401 (missing or invalid credential) and 429
+/// (rate limit). Operations that document their own keep them.
 fn add_middleware_responses(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let error = |what: &str| {
@@ -110,6 +106,9 @@ fn add_middleware_responses(doc: &mut utoipa::openapi::OpenApi) {
             }
             let authenticated = op.security.as_ref().is_some_and(|s| !s.is_empty());
             if authenticated {
+                responses
+                    .entry("401".to_string())
+                    .or_insert_with(|| error("Missing, invalid or expired credential"));
                 responses.entry("429".to_string()).or_insert_with(|| error("Rate limited"));
             }
         }

@@ -6,8 +6,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
 
 use sha2::{Digest, Sha256};
@@ -15,13 +14,12 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::config::Config;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Operations routes (at the root).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
 }
 
 /// `{"status": ...}` of the health routes.
@@ -110,7 +108,6 @@ fn metrics_allowed(config: &Config, parts: &Parts) -> Result<(), ApiError> {
     responses(
         (status = 200, description = "Metrics in the Prometheus/OpenMetrics text format",
             body = String, content_type = "application/openmetrics-text"),
-        (status = 401, description = "`metrics_token` is set and the request does not carry it", body = ErrorBody),
         (status = 403, description = "No `metrics_token` is set and the client is not on a loopback address", body = ErrorBody),
     ))]
 pub async fn metrics(State(state): State<AppState>, parts: Parts) -> Response {
@@ -130,11 +127,6 @@ pub async fn metrics(State(state): State<AppState>, parts: Parts) -> Response {
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
         .into_response()
 }
-
-/// OpenAPI description of these routes.
-#[derive(Debug, utoipa::OpenApi)]
-#[openapi(paths(healthz, readyz, metrics), components(schemas(StatusBody, ErrorBody)))]
-pub struct OpsApi;
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 use super::threads::{BigStackPool, WORKER_STACK_BYTES};
 use super::{Control, Jobs, StopReason, MAX_ATTEMPTS};
 use crate::exec::{self, ExecError, JobSpec};
-use crate::model::{new_id, JobStatus};
+use crate::model::{new_id, now_ms, JobStatus};
 use crate::store::{ClaimRequest, Claimed, Dialect, Finish, Outcome, JOBS_QUEUED_CHANNEL};
 
 /// How often an idle dispatcher looks for jobs without being woken (jobs
@@ -87,6 +87,15 @@ pub(super) fn start(jobs: Arc<Jobs>, shutdown: watch::Receiver<bool>) -> WorkerP
         // Startup recovery first, so jobs of a crashed process run again now.
         // With SQLite this process owns the database: every lease is a dead one's.
         let others = (jobs.store.dialect() == Dialect::Sqlite).then_some(owner.as_str());
+        // Registered first, so backends show online as soon as jobs can run.
+        let stale_before = now_ms() - 2 * lease(&jobs).as_millis() as i64;
+        if let Err(e) = jobs
+            .store
+            .register_worker(&owner, &host_name(), &crate::exec::BACKENDS, stale_before)
+            .await
+        {
+            tracing::error!(error = %e, "registering the worker pool failed");
+        }
         match jobs.store.recover_jobs(MAX_ATTEMPTS, others).await {
             Ok(events) => jobs.publish(events),
             Err(e) => tracing::error!(error = %e, "startup recovery failed"),
@@ -102,7 +111,7 @@ pub(super) fn start(jobs: Arc<Jobs>, shutdown: watch::Receiver<bool>) -> WorkerP
                     reserved: Arc::new(AtomicI64::new(0)),
                     freed: Arc::new(Notify::new()),
                 };
-                dispatch(ctx, owner, shutdown, finish_tx).await;
+                dispatch(ctx, owner.clone(), shutdown, finish_tx).await;
             }
             Err(e) => tracing::error!(error = %e, "cannot start worker threads; no job will run"),
         }
@@ -113,6 +122,9 @@ pub(super) fn start(jobs: Arc<Jobs>, shutdown: watch::Receiver<bool>) -> WorkerP
         let _ = recovery.await;
         if let Some(listener) = listener {
             let _ = listener.await;
+        }
+        if let Err(e) = jobs.store.remove_worker(&owner).await {
+            tracing::warn!(error = %e, "unregistering the worker pool failed");
         }
     });
     WorkerPool { tasks: vec![dispatcher] }
@@ -548,7 +560,17 @@ async fn finish_writer(jobs: Arc<Jobs>, mut rx: mpsc::UnboundedReceiver<Ended>) 
     }
 }
 
-/// Renews this pool's leases and stops jobs cancelled by other processes or
+/// The machine's name, as worker pools register it.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().chars().take(253).collect())
+        .filter(|h: &String| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Renews this pool's heartbeat and leases, and stops jobs cancelled by other processes or
 /// whose lease was lost.
 async fn heartbeat(jobs: Arc<Jobs>, owner: String, mut stop: watch::Receiver<bool>) {
     let lease = lease(&jobs);
@@ -559,6 +581,9 @@ async fn heartbeat(jobs: Arc<Jobs>, owner: String, mut stop: watch::Receiver<boo
             _ = stop.changed() => return,
         }
         let renewed_at = Instant::now();
+        if let Err(e) = jobs.store.worker_heartbeat(&owner).await {
+            tracing::error!(error = %e, "renewing the worker heartbeat failed");
+        }
         let held = match jobs.store.renew_leases(&owner, lease.as_millis() as i64).await {
             Ok(held) => held,
             Err(e) => {

@@ -1,5 +1,5 @@
 //! [`BackendService`]: the simulators jobs can ask for, with their status
-//! and queue depth.
+//! (from the heartbeats of live worker pools) and queue depth.
 
 use std::sync::Arc;
 
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::{Principal, Scope, ServiceError};
 use crate::config::Config;
-use crate::jobs::Jobs;
+use crate::model::now_ms;
 use crate::store::Store;
 
 /// A simulator.
@@ -19,9 +19,10 @@ pub struct BackendView {
     pub kind: String,
     pub description: String,
     pub max_qubits: u64,
-    /// Always `online`.
+    /// `online` while a worker pool that runs it has a fresh heartbeat
+    /// (within `lease_s`), else `offline` (jobs wait in the queue).
     pub status: String,
-    /// Jobs waiting (all backends share one queue).
+    /// Jobs waiting that asked for this backend.
     pub queue_depth: i64,
 }
 
@@ -35,20 +36,21 @@ pub struct BackendList {
 #[derive(Clone, Debug)]
 pub struct BackendService {
     config: Arc<Config>,
-    #[allow(dead_code)]
     store: Store,
-    jobs: Arc<Jobs>,
 }
 
 impl BackendService {
-    pub(crate) fn new(config: Arc<Config>, store: Store, jobs: Arc<Jobs>) -> BackendService {
-        BackendService { config, store, jobs }
+    pub(crate) fn new(config: Arc<Config>, store: Store) -> BackendService {
+        BackendService { config, store }
     }
 
     /// Every backend with its limits, status and queue depth.
     pub async fn list(&self, principal: &Principal) -> Result<BackendList, ServiceError> {
         principal.require(Scope::JobsRead)?;
-        let depth = self.jobs.queue_depth().await?;
+        let depths = self.store.queue_depth_by_backend().await?;
+        let since = now_ms() - i64::try_from(self.config.lease_s.max(1) * 1000).unwrap_or(i64::MAX);
+        let live = self.store.live_worker_backends(since).await?;
+        let online = |name: &str| live.iter().any(|list| list.split(',').any(|b| b == name));
         let sv = self.config.max_qubits as u64;
         // A density matrix of n qubits is as large as a state vector of 2n.
         let dm = sv / 2;
@@ -68,8 +70,8 @@ impl BackendService {
                 kind: kind.into(),
                 description: description.into(),
                 max_qubits,
-                status: "online".into(),
-                queue_depth: depth,
+                status: if online(name) { "online" } else { "offline" }.into(),
+                queue_depth: depths.iter().find(|(b, _)| b == name).map_or(0, |(_, n)| *n),
             })
             .collect();
         Ok(BackendList { backends })

@@ -241,7 +241,7 @@ impl JobService {
 // ---------------------------------------------------------------- records
 
 /// The program of a job.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProgramInput {
     /// `qasm2` (OpenQASM 2.0).
@@ -251,7 +251,7 @@ pub struct ProgramInput {
 }
 
 /// Extra outputs of a job.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputOptions {
     /// Exact outcome probabilities (circuits of at most 20 qubits).
@@ -263,49 +263,49 @@ pub struct OutputOptions {
 }
 
 /// `POST /jobs`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitJobRequest {
     pub program: ProgramInput,
     /// 1..=the server's `max_shots` (default 1024).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shots: Option<u64>,
     /// `auto` (default), `statevector`, `stabilizer`, `density_matrix`, `trajectories`, `reference`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
     /// 0..=9 (default 5): orders the caller's own jobs, higher first.
     /// Jobs of different users share the workers in turns whatever their
     /// priority.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i64>,
     /// Administrators only, 0..=9 (default 0): a job with a value above 0
     /// is claimed before every user's jobs, higher first.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_priority: Option<i64>,
     /// At most 200 characters.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// At most 16 tags of at most 64 characters.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// At most 128 characters; the same key again returns the first job.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
     /// Seed of the sampler (default: chosen by the server, reported in the result).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// Return each shot's outcome in order.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<bool>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outputs: Option<OutputOptions>,
     /// Pauli sums, e.g. `Z0 Z1` or `0.5 * X0 + Z1`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observables: Option<Vec<String>>,
 }
 
 /// The answer of `POST /jobs`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SubmitJobResponse {
     pub id: String,
     pub status: JobStatus,
@@ -315,7 +315,7 @@ pub struct SubmitJobResponse {
 }
 
 /// The program a job runs, as submitted.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProgramView {
     /// `qasm2`.
     pub format: String,
@@ -323,11 +323,11 @@ pub struct ProgramView {
 }
 
 /// A job.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct JobView {
     pub id: String,
     /// The owner (admin listings only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     pub name: Option<String>,
     pub tags: Vec<String>,
@@ -350,12 +350,12 @@ pub struct JobView {
     pub queue_position: Option<i64>,
     /// The program (`GET /jobs/{id}` and the admin listing only; the
     /// caller's listing leaves it out to stay light).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program: Option<ProgramView>,
 }
 
 /// `GET /jobs`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct JobList {
     pub jobs: Vec<JobView>,
     /// Pass as `cursor` for the next page; null on the last page.

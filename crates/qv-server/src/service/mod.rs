@@ -63,7 +63,7 @@ impl Services {
                 events,
                 shutdown,
             ),
-            backends: BackendService::new(config, store.clone(), jobs),
+            backends: BackendService::new(config, store.clone()),
             usage: UsageService::new(store),
             auth,
             limits,

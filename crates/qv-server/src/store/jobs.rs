@@ -726,6 +726,85 @@ impl Store {
             .collect())
     }
 
+    /// Registers (or re-registers) a worker pool with the backends it runs,
+    /// and prunes pools whose heartbeat is older than `stale_before_ms`.
+    pub async fn register_worker(
+        &self,
+        id: &str,
+        host: &str,
+        backends: &[&str],
+        stale_before_ms: i64,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        with_tx!(self, tx => {
+            sqlx::query("DELETE FROM workers WHERE heartbeat_at < $1")
+                .bind(stale_before_ms)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO workers (id, host, backends, started_at, heartbeat_at) \
+                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (id) DO UPDATE SET heartbeat_at = $4",
+            )
+            .bind(id.to_string())
+            .bind(host.to_string())
+            .bind(backends.join(","))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Renews a worker pool's heartbeat.
+    pub async fn worker_heartbeat(&self, id: &str) -> Result<(), StoreError> {
+        with_tx!(self, tx => {
+            sqlx::query("UPDATE workers SET heartbeat_at = $1 WHERE id = $2")
+                .bind(now_ms())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Removes a worker pool that is stopping.
+    pub async fn remove_worker(&self, id: &str) -> Result<(), StoreError> {
+        with_tx!(self, tx => {
+            sqlx::query("DELETE FROM workers WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The backends of every worker pool whose heartbeat is at or after
+    /// `since_ms`, one list per pool.
+    pub async fn live_worker_backends(&self, since_ms: i64) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<String> = crate::with_pool!(self, p => {
+            sqlx::query_scalar("SELECT backends FROM workers WHERE heartbeat_at >= $1")
+                .bind(since_ms)
+                .fetch_all(p)
+                .await?
+        });
+        Ok(rows)
+    }
+
+    /// Queued jobs per requested backend.
+    pub async fn queue_depth_by_backend(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = crate::with_pool!(self, p => {
+            sqlx::query_as(
+                "SELECT backend, COUNT(*) FROM jobs WHERE status = 'QUEUED' GROUP BY backend",
+            )
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows)
+    }
+
     /// Extends the leases `owner` holds; returns `(id, status, fence)` of
     /// each job still leased to it (status tells a worker of a cancel made
     /// by another process).
