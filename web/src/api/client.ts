@@ -6,7 +6,7 @@ import { createSlice, type PayloadAction } from '@reduxjs/toolkit';
 import { loadSession, saveSession, type Session } from './session';
 import type {
   ApiKey, Backend, GateInfo, Job, JobList, JobResult, NewApiKey, ParseResponse, Scope, SubmitJob, SubmitJobResponse,
-  TokenPair, TotpEnabled, TotpEnrollment, User,
+  TokenPair, TotpEnabled, TotpEnrollment, UsageReport, User,
 } from './types';
 
 export const authSlice = createSlice({
@@ -71,7 +71,7 @@ export interface JobFilters {
 export const api = createApi({
   reducerPath: 'api',
   baseQuery,
-  tagTypes: ['Me', 'Job', 'Jobs', 'Keys', 'Backends'],
+  tagTypes: ['Me', 'Job', 'Jobs', 'Keys', 'Backends', 'Usage'],
   endpoints: (b) => ({
     register: b.mutation<User, { email: string; username: string; password: string }>({
       query: (body) => ({ url: '/auth/register', method: 'POST', body }),
@@ -88,6 +88,10 @@ export const api = createApi({
       query: (body) => ({ url: '/circuits/parse', method: 'POST', body }),
     }),
     backends: b.query<{ backends: Backend[] }, void>({ query: () => '/backends', providesTags: ['Backends'] }),
+    usage: b.query<UsageReport, { from?: string; to?: string }>({
+      query: (params) => ({ url: '/usage', params }),
+      providesTags: ['Usage'],
+    }),
     jobs: b.query<JobList, JobFilters>({
       query: (f) => ({ url: '/jobs', params: Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined && v !== '')) }),
       providesTags: ['Jobs'],
@@ -131,7 +135,7 @@ export const api = createApi({
 
 export const {
   useRegisterMutation, useLoginMutation, useLogoutMutation, useMeQuery, useGatesQuery, useParseMutation,
-  useBackendsQuery, useJobsQuery, useJobQuery, useResultQuery, useSubmitMutation, useCancelMutation,
+  useBackendsQuery, useUsageQuery, useJobsQuery, useJobQuery, useResultQuery, useSubmitMutation, useCancelMutation,
   useDeleteJobMutation, useApiKeysQuery, useCreateKeyMutation, useRevokeKeyMutation, useTotpEnrollMutation,
   useTotpVerifyMutation, useTotpDisableMutation,
 } = api;

@@ -384,6 +384,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Completed jobs, shots and simulated seconds per UTC day and backend. */
+        get: operations["usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -469,10 +486,13 @@ export interface components {
             name: string;
             /**
              * Format: int64
-             * @description Jobs waiting (all backends share one queue).
+             * @description Jobs waiting that asked for this backend.
              */
             queue_depth: number;
-            /** @description Always `online`. */
+            /**
+             * @description `online` while a worker pool that runs it has a fresh heartbeat
+             *     (within `lease_s`), else `offline` (jobs wait in the queue).
+             */
             status: string;
         };
         /** @description `POST /mfa/totp/verify` and `/disable`. */
@@ -582,13 +602,17 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description `GET /jobs/{id}/result`. */
+        /**
+         * @description A job's result: produced by execution, stored as JSON, served by every
+         *     API surface and read back by clients (`qv` uses this type).
+         */
         JobResult: {
             /** @description Shots per outcome (Qiskit keys; empty when nothing is measured). */
             counts: {
                 [key: string]: number;
             };
             expectation_values?: components["schemas"]["ExpectationValue"][] | null;
+            /** @description Empty while stored (the job row holds it). */
             job_id?: string;
             memory?: string[] | null;
             metadata: components["schemas"]["ResultMetadata"];
@@ -849,6 +873,43 @@ export interface components {
             /** @description Base32 secret, for manual entry. */
             secret: string;
         };
+        /** @description Usage of one backend on one day. */
+        UsageEntry: {
+            backend: string;
+            /** @description `YYYY-MM-DD` (UTC). */
+            day: string;
+            /**
+             * Format: int64
+             * @description Completed jobs.
+             */
+            jobs: number;
+            /** Format: int64 */
+            shots: number;
+            /**
+             * Format: double
+             * @description Time the simulators spent on these jobs.
+             */
+            simulated_seconds: number;
+        };
+        /** @description `GET /usage`: completed jobs, shots and simulated seconds per UTC day and backend. */
+        UsageReport: {
+            /** @description Days with usage, oldest first, one entry per backend used that day. */
+            days: components["schemas"]["UsageEntry"][];
+            /** @description First day covered, `YYYY-MM-DD`. */
+            from: string;
+            /** @description Last day covered (included), `YYYY-MM-DD`. */
+            to: string;
+            totals: components["schemas"]["UsageTotals"];
+        };
+        /** @description Sums over a report. */
+        UsageTotals: {
+            /** Format: int64 */
+            jobs: number;
+            /** Format: int64 */
+            shots: number;
+            /** Format: double */
+            simulated_seconds: number;
+        };
         /** @description `GET /admin/users`. */
         UserList: {
             users: components["schemas"]["UserView"][];
@@ -915,7 +976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -962,7 +1023,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1012,7 +1073,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1080,7 +1141,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1136,7 +1197,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyList"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1187,7 +1248,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1253,7 +1314,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1616,7 +1677,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackendList"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1676,7 +1737,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not authenticated */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1738,7 +1799,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventMessage"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1829,7 +1890,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1898,7 +1959,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1975,7 +2036,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobView"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2032,7 +2093,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2100,7 +2161,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobView"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2168,7 +2229,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobResult"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2233,7 +2294,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2284,7 +2345,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2360,7 +2421,7 @@ export interface operations {
                     "application/json": components["schemas"]["TotpEnrollment"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2429,7 +2490,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Missing or invalid credential */
+            /** @description Missing, invalid or expired credential */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2487,6 +2548,69 @@ export interface operations {
             };
         };
     };
+    usage: {
+        parameters: {
+            query?: {
+                /** @description First day, `YYYY-MM-DD` (UTC; default: 29 days before `to`). */
+                from?: string;
+                /** @description Last day, `YYYY-MM-DD` (UTC, included; default: today). */
+                to?: string;
+                /** @description Administrators: `all` for every user's usage (default: the caller's). */
+                scope?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The usage report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            /** @description A date is invalid, `from` is after `to`, or the period is over 366 days */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential lacks `jobs:read`, or `scope=all` without admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -2523,15 +2647,6 @@ export interface operations {
                 };
                 content: {
                     "application/openmetrics-text": string;
-                };
-            };
-            /** @description `metrics_token` is set and the request does not carry it */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No `metrics_token` is set and the client is not on a loopback address */

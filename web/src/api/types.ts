@@ -15,6 +15,7 @@ export type SubmitJob = S['SubmitJobRequest'];
 export type SubmitJobResponse = S['SubmitJobResponse'];
 export type JobResult = S['JobResult'];
 export type Backend = S['BackendView'];
+export type UsageReport = S['UsageReport'];
 export type ApiKey = S['ApiKeyView'];
 export type NewApiKey = S['CreatedApiKey'];
 export type Scope = S['Scope'];

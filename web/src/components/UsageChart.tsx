@@ -1,6 +1,7 @@
-// Jobs and simulated seconds per day as paired SVG bars.
+// Jobs and simulated seconds per day as paired SVG bars, from the server's
+// usage report (GET /api/v1/usage: completed jobs per UTC day and backend).
 import { useTheme } from '@mui/material';
-import type { Job } from '../api/types';
+import type { UsageReport } from '../api/types';
 
 export interface DayUsage {
   day: string;
@@ -8,21 +9,29 @@ export interface DayUsage {
   seconds: number;
 }
 
-/** Per-day usage for the last `days` days (local time), oldest first. */
-export function usageByDay(jobs: Job[], days = 14, now = new Date()): DayUsage[] {
-  const key = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+/** `YYYY-MM-DD` of a time in UTC (the report's days are UTC days). */
+export function utcDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** The first day of a `days`-day window ending today (UTC). */
+export function windowStart(days = 14, now = new Date()): string {
+  return utcDay(new Date(now.getTime() - (days - 1) * 86_400_000));
+}
+
+/** One entry per day of the last `days` days (UTC), oldest first, with the
+ * report's backends summed; days without usage are zero. */
+export function usageByDay(report: UsageReport | undefined, days = 14, now = new Date()): DayUsage[] {
   const out: DayUsage[] = [];
   for (let i = days - 1; i >= 0; i--) {
-    const d = new Date(now);
-    d.setDate(d.getDate() - i);
-    out.push({ day: key(d), jobs: 0, seconds: 0 });
+    out.push({ day: utcDay(new Date(now.getTime() - i * 86_400_000)), jobs: 0, seconds: 0 });
   }
   const index = new Map(out.map((u, i) => [u.day, i]));
-  for (const j of jobs) {
-    const i = index.get(key(new Date(j.created_at)));
+  for (const e of report?.days ?? []) {
+    const i = index.get(e.day);
     if (i === undefined) continue;
-    out[i].jobs++;
-    out[i].seconds += j.execution_time_s ?? 0;
+    out[i].jobs += e.jobs;
+    out[i].seconds += e.simulated_seconds;
   }
   return out;
 }

@@ -2,14 +2,15 @@ import { Link as RouterLink } from 'react-router-dom';
 import {
   Alert, Box, Button, Link, Paper, Stack, Table, TableBody, TableCell, TableContainer, TableHead, TableRow, Typography,
 } from '@mui/material';
-import { useBackendsQuery, useJobsQuery, useMeQuery } from '../api/client';
+import { useBackendsQuery, useJobsQuery, useMeQuery, useUsageQuery } from '../api/client';
 import { errorMessage } from '../api/types';
 import StatusChip from '../components/StatusChip';
-import UsageChart, { usageByDay } from '../components/UsageChart';
+import UsageChart, { usageByDay, windowStart } from '../components/UsageChart';
 
 export default function DashboardPage() {
   const me = useMeQuery();
-  const jobs = useJobsQuery({ limit: 200 }, { pollingInterval: 15000 });
+  const jobs = useJobsQuery({ limit: 8 }, { pollingInterval: 15000 });
+  const usage = useUsageQuery({ from: windowStart(14) }, { pollingInterval: 30000 });
   const backends = useBackendsQuery(undefined, { pollingInterval: 10000 });
   const list = jobs.data?.jobs ?? [];
   return (
@@ -36,8 +37,14 @@ export default function DashboardPage() {
           </Box>
         </Paper>
         <Paper variant="outlined" sx={{ p: 2 }} component="section" aria-labelledby="usage-heading">
-          <Typography id="usage-heading" variant="h6" component="h2">Usage, last 14 days</Typography>
-          <UsageChart data={usageByDay(list)} />
+          <Typography id="usage-heading" variant="h6" component="h2">Usage, last 14 days (UTC)</Typography>
+          {usage.isError && <Alert severity="error">{errorMessage(usage.error)}</Alert>}
+          <UsageChart data={usageByDay(usage.data)} />
+          {usage.data && (
+            <Typography variant="body2" color="text.secondary">
+              {usage.data.totals.jobs} completed jobs, {usage.data.totals.shots} shots, {usage.data.totals.simulated_seconds.toFixed(2)} simulated seconds
+            </Typography>
+          )}
         </Paper>
       </Box>
       <Paper variant="outlined" sx={{ p: 2 }} component="section" aria-labelledby="backends-heading">
