@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Api, Db, Session, TestServer};
+use common::{long_circuit, Api, Db, Session, TestServer};
 use qv_server::config::ServerRole;
 use qv_server::model::{JobStatus, Role};
 use qv_server::store::{JobRow, Store};
@@ -183,27 +183,6 @@ async fn quota_flow(db: Db) {
     srv.stop().await;
 }
 
-/// A circuit that runs for many seconds (see tests/jobs.rs).
-fn long_circuit() -> String {
-    let n = 22;
-    let args: Vec<String> = (0..n).map(|q| format!("a{q}")).collect();
-    let params = args.join(",");
-    let mut s = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
-    let mut body: String = args.iter().map(|a| format!("rx(0.3) {a}; t {a}; ")).collect();
-    for q in 0..n - 1 {
-        body.push_str(&format!("cx a{q},a{}; ", q + 1));
-    }
-    s.push_str(&format!("gate layer1 {params} {{ {body}}}\n"));
-    let call = format!("layer1 {params}; ");
-    s.push_str(&format!("gate layer10 {params} {{ {}}}\n", call.repeat(10)));
-    let qs: Vec<String> = (0..n).map(|q| format!("q[{q}]")).collect();
-    s.push_str(&format!("qreg q[{n}];\ncreg c[{n}];\n"));
-    for _ in 0..20 {
-        s.push_str(&format!("layer10 {};\n", qs.join(",")));
-    }
-    s.push_str("measure q -> c;\n");
-    s
-}
 
 /// Stored results count against their owner: a result that would go over
 /// `max_result_bytes_per_user` fails its job; deleting a job frees space.
