@@ -93,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", v1)
         .merge(ops::router())
         .merge(openapi::router())
+        .merge(crate::graphql::router(&state))
         // Last: its fallback serves the web app and JSON 404s under /api/.
         .merge(web::router())
         .with_state(state.clone());
