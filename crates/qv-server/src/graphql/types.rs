@@ -20,6 +20,8 @@ use crate::store::ApiKeyRecord;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BigInt(pub u64);
 
+/// An unsigned 64-bit integer (0 to 18446744073709551615): a decimal
+/// string in answers; an integer or a decimal string in arguments.
 #[Scalar(name = "BigInt")]
 impl ScalarType for BigInt {
     fn parse(value: Value) -> InputValueResult<Self> {
