@@ -514,14 +514,20 @@ async fn flow_rate_limit_shared_with_rest(db: Db) {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Opens `/graphql/ws` with `graphql-transport-ws` and sends `connection_init`.
-async fn ws_init(srv: &TestServer, payload: Value) -> Ws {
+/// Opens `/graphql/ws` with `graphql-transport-ws`.
+async fn ws_connect(srv: &TestServer) -> Ws {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let base = srv.base.replacen("http://", "ws://", 1);
     let mut req = format!("{base}/graphql/ws").into_client_request().unwrap();
     req.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut ws, resp) = tokio_tungstenite::connect_async(req).await.expect("websocket connects");
+    let (ws, resp) = tokio_tungstenite::connect_async(req).await.expect("websocket connects");
     assert_eq!(resp.headers()["sec-websocket-protocol"], "graphql-transport-ws");
+    ws
+}
+
+/// Opens `/graphql/ws` and sends `connection_init` with `payload`.
+async fn ws_init(srv: &TestServer, payload: Value) -> Ws {
+    let mut ws = ws_connect(srv).await;
     send(&mut ws, json!({"type": "connection_init", "payload": payload})).await;
     ws
 }
@@ -696,6 +702,20 @@ on_both! {
 }
 
 // ---------------------------------------------------------------- explorer, schema file
+
+#[tokio::test]
+async fn websocket_without_connection_init_is_dropped() {
+    let srv = TestServer::start().await;
+    let mut ws = ws_connect(&srv).await;
+    let start = Instant::now();
+    let end = recv(&mut ws).await;
+    let waited = start.elapsed();
+    assert!(end["type"] == "ended" || end["type"] == "close", "{end}");
+    let limit = qv_server::graphql::WS_INIT_TIMEOUT;
+    assert!(waited >= limit - Duration::from_millis(500), "dropped early: {waited:?}");
+    assert!(waited < limit + Duration::from_secs(5), "dropped late: {waited:?}");
+    srv.stop().await;
+}
 
 #[tokio::test]
 async fn explorer_is_served_without_inline_scripts() {

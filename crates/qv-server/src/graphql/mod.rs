@@ -59,6 +59,10 @@ pub const MAX_COMPLEXITY: usize = 500;
 /// Largest WebSocket message or frame a client may send, in bytes.
 pub const MAX_WS_MESSAGE: usize = 64 * 1024;
 
+/// A WebSocket that has not sent `connection_init` by then is dropped: the
+/// upgrade needs no credential, so an idle socket must not be held forever.
+pub const WS_INIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
         .limit_depth(MAX_DEPTH)
@@ -167,7 +171,8 @@ async fn schema_sdl(State(g): State<Gql>) -> Response {
 
 /// `GET /graphql/ws`: subscriptions. The `connection_init` payload must
 /// carry the credential (`Authorization`, `authorization` or `token`); a
-/// bad one closes the socket with the reason. Sockets close at shutdown.
+/// bad one closes the socket with the reason, none within
+/// [`WS_INIT_TIMEOUT`] drops it. Sockets close at shutdown.
 async fn subscribe(
     State(g): State<Gql>,
     protocol: GraphQLProtocol,
@@ -180,12 +185,22 @@ async fn subscribe(
     ws.on_upgrade(move |socket| async move {
         let services = g.services.clone();
         let mut shutdown = g.shutdown.clone();
+        let (init_tx, init_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = GraphQLWebSocket::new(socket, g.schema.clone(), protocol)
-            .on_connection_init(move |payload| connection_init(services, payload))
+            .on_connection_init(move |payload| {
+                let _ = init_tx.send(());
+                connection_init(services, payload)
+            })
             .serve();
+        let init_overdue = async {
+            if tokio::time::timeout(WS_INIT_TIMEOUT, init_rx).await.is_ok() {
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             () = serve => {}
             _ = shutdown.wait_for(|s| *s) => {}
+            () = init_overdue => {}
         }
     })
 }
