@@ -278,6 +278,22 @@ async fn flow_pagination_filters_cancel_delete(db: Db) {
     let e = g.err(page, json!({"f": {"status": "DONE"}})).await;
     assert_eq!(code(&e), "bad_request", "an unknown enum value is refused by GraphQL: {e}");
 
+    // An idempotency key returns the first job (`created` false).
+    let once = "mutation($i: SubmitJobInput!) { submitJob(input: $i) { id created } }";
+    let mut input = bell(10);
+    input["idempotencyKey"] = json!("only-once");
+    let first = g.ok(once, json!({"i": input})).await;
+    let again = g.ok(once, json!({"i": input})).await;
+    assert_eq!(first["submitJob"]["created"], true);
+    assert_eq!(again["submitJob"], json!({"id": first["submitJob"]["id"], "created": false}));
+    g.ok(
+        "mutation($id: ID!) { cancelJob(id: $id) { id } }",
+        json!({"id": first["submitJob"]["id"]}),
+    )
+    .await;
+    g.ok("mutation($id: ID!) { deleteJob(id: $id) }", json!({"id": first["submitJob"]["id"]}))
+        .await;
+
     // A queued job has no result, cannot be deleted, and cancels at once.
     let e = g.err("query($id: ID!) { jobResult(id: $id) { jobId } }", json!({"id": ids[0]})).await;
     assert_eq!((code(&e), e["extensions"]["status"].as_u64()), ("not_ready", Some(409)), "{e}");
@@ -401,6 +417,9 @@ async fn flow_errors_and_limits(db: Db) {
     let mut input = bell(10);
     input["priority"] = json!(10);
     assert_eq!(code(&g.err(submit, json!({"i": input})).await), "validation_error");
+    let mut input = bell(10);
+    input["adminPriority"] = json!(9);
+    assert_eq!(code(&g.err(submit, json!({"i": input})).await), "forbidden");
     let e = g.err(submit, json!({"i": bell(10_000_000)})).await;
     assert_eq!(
         (code(&e), e["extensions"]["status"].as_u64()),

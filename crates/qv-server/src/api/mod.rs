@@ -81,8 +81,9 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-/// The whole application: `/api/v1/...`, `/healthz`, `/readyz`, `/metrics`,
-/// `/api/openapi.json`, `/api/docs`, with middleware.
+/// The whole application: `/api/v1/...`, `/graphql` ([`crate::graphql`]),
+/// `/healthz`, `/readyz`, `/metrics`, `/api/openapi.json`, `/api/docs`, with
+/// middleware.
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .merge(auth::router())
