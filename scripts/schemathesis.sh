@@ -2,16 +2,20 @@
 # API conformance: runs schemathesis (PyPI, pinned) against /api/openapi.json of a
 # fresh `qv serve` on a temporary data directory and a free port, authenticated as an
 # admin. Fails on any 5xx, a response that does not match its schema, or a status
-# code the document does not list. Bounded to a few minutes.
+# code the document does not list. Bounded to a few minutes. Then the same against
+# the GraphQL API at /graphql (schema by introspection): fails on any 5xx, bounded
+# to two minutes.
 #
 #   scripts/schemathesis.sh            # builds qv (debug) if needed
 #   QV_BIN=target/release/qv scripts/schemathesis.sh
+#   SCHEMATHESIS_SUITES=graphql scripts/schemathesis.sh   # one suite: rest or graphql
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION="4.32.5"
 VENV="scripts/.venv-schemathesis"
 EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-25}"
+SUITES="${SCHEMATHESIS_SUITES:-rest graphql}"
 
 if [ ! -x "$VENV/bin/schemathesis" ] || ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   python3 -m venv "$VENV"
@@ -67,20 +71,41 @@ print(json.load(urllib.request.urlopen(req))["access_token"])
 PY
 )"
 
+STATUS=0
 set +e
-timeout 300 "$VENV/bin/schemathesis" run "$BASE/api/openapi.json" \
-  --url "$BASE" \
-  --header "Authorization: Bearer $TOKEN" \
-  --checks not_a_server_error,response_schema_conformance,status_code_conformance \
-  --max-examples "$EXAMPLES" \
-  --phases examples,coverage,fuzzing \
-  --workers 2 \
-  --seed 20261126 \
-  --suppress-health-check all \
-  --request-timeout 20 \
-  --no-color \
-  --report junit --report-dir "$WORK/report"
-STATUS=$?
+if [[ " $SUITES " == *" rest "* ]]; then
+  timeout 300 "$VENV/bin/schemathesis" run "$BASE/api/openapi.json" \
+    --url "$BASE" \
+    --header "Authorization: Bearer $TOKEN" \
+    --checks not_a_server_error,response_schema_conformance,status_code_conformance \
+    --max-examples "$EXAMPLES" \
+    --phases examples,coverage,fuzzing \
+    --workers 2 \
+    --seed 20261126 \
+    --suppress-health-check all \
+    --request-timeout 20 \
+    --no-color \
+    --report junit --report-dir "$WORK/report"
+  STATUS=$?
+fi
+if [[ " $SUITES " == *" graphql "* ]]; then
+  # GraphQL answers 200 with `errors`; the hook fails on HTTP 5xx and on any
+  # error whose extensions.status is 5xx (see scripts/schemathesis_graphql.py).
+  SCHEMATHESIS_HOOKS=schemathesis_graphql PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}" \
+  timeout 120 "$VENV/bin/schemathesis" run "$BASE/graphql" \
+    --header "Authorization: Bearer $TOKEN" \
+    --checks graphql_no_server_error \
+    --mode all \
+    --max-examples "${SCHEMATHESIS_GRAPHQL_MAX_EXAMPLES:-100}" \
+    --workers 2 \
+    --seed 20261126 \
+    --suppress-health-check all \
+    --request-timeout 20 \
+    --no-color \
+    --report junit --report-dir "$WORK/report-graphql"
+  GQL_STATUS=$?
+  [ "$STATUS" -eq 0 ] && STATUS=$GQL_STATUS
+fi
 set -e
 if grep -q '"level":"ERROR"' "$WORK/server.log"; then
   echo "server logged errors during the run:" >&2

@@ -81,13 +81,15 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-/// The whole application: `/api/v1/...`, `/healthz`, `/readyz`, `/metrics`,
-/// `/api/openapi.json`, `/api/docs`, with middleware.
+/// The whole application: `/api/v1/...`, `/graphql` ([`crate::graphql`]),
+/// `/healthz`, `/readyz`, `/metrics`, `/api/openapi.json`, `/api/docs`, with
+/// middleware.
 pub fn router(state: AppState) -> Router {
     let (documented, _) = documented();
     let app = Router::new()
         .merge(documented)
         .merge(openapi::router())
+        .merge(crate::graphql::router(&state))
         // Last: its fallback serves the web app and JSON 404s under /api/.
         .merge(web::router())
         .with_state(state.clone());

@@ -463,6 +463,20 @@ fn decode_cursor(cursor: &str) -> Result<(i64, String), ServiceError> {
     Ok((at, id.to_string()))
 }
 
+/// The cursor that continues a listing after `job` (as `next_cursor` does
+/// after a page's last job): for transports that give every item a cursor
+/// (GraphQL connection edges). `None` if `created_at` is not one this
+/// service wrote.
+pub fn cursor_after(job: &JobView) -> Option<String> {
+    let t = time::OffsetDateTime::parse(
+        &job.created_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .ok()?;
+    let ms = i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()?;
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{ms}:{}", job.id)))
+}
+
 fn filter_of(q: &ListQuery, user_id: Option<String>) -> Result<JobFilter, ServiceError> {
     for (field, value) in [
         ("status", &q.status),
