@@ -14,6 +14,7 @@
 //! queue, workers, cancellation, recovery), [`exec`] (a job's circuit on a
 //! simulator), [`events`] (job status changes to WebSocket subscribers),
 //! [`metrics`] (Prometheus), [`api`] (routes, middleware, OpenAPI),
+//! [`grpc`] (the gRPC API `quantumvibe.v1` on the same port),
 //! [`listener`] (connection caps and timeouts), and [`server`] (assembly
 //! and graceful shutdown).
 
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod config;
 pub mod events;
 pub mod exec;
+pub mod grpc;
 pub mod jobs;
 pub mod listener;
 pub mod metrics;
