@@ -396,7 +396,7 @@ async fn serve_connection(
         let idle = limits.header_timeout;
         let mut tick = tokio::time::interval(idle / 4);
         // Until the connection ends by itself (return), shutdown, or idleness.
-        loop {
+        let idle_close = loop {
             tokio::select! {
                 r = conn.as_mut() => {
                     if let Err(e) = r {
@@ -404,18 +404,24 @@ async fn serve_connection(
                     }
                     return;
                 }
-                _ = stopped(&mut shutdown) => break,
+                _ = stopped(&mut shutdown) => break false,
                 _ = tick.tick() => {
                     let since = *activity.idle_since.lock().unwrap_or_else(|e| e.into_inner());
                     if activity.open.load(Ordering::SeqCst) == 0 && since.elapsed() >= idle {
-                        break;
+                        break true;
                     }
                 }
             }
-        }
-        // GOAWAY: open streams finish, no new ones start.
+        };
+        // GOAWAY: open streams finish, no new ones start. hyper closes once
+        // the peer acknowledges a ping; an idle peer that never does is
+        // dropped after another `idle`.
         conn.as_mut().graceful_shutdown();
-        let _ = conn.await;
+        if idle_close {
+            let _ = tokio::time::timeout(idle, conn).await;
+        } else {
+            let _ = conn.await;
+        }
         return;
     }
     let mut builder = hyper::server::conn::http1::Builder::new();
