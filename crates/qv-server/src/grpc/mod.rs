@@ -8,7 +8,7 @@
 //! (so gRPC shares REST's per-principal rate limits), converts the message
 //! into the service's input, calls the service and converts the answer back;
 //! a [`ServiceError`] becomes a [`Status`] by [`status`], the one mapping.
-//! Health (`grpc.health.v1`) and reflection (v1) need no credential.
+//! Health (`grpc.health.v1`) and reflection (v1 and v1alpha) need no credential.
 //!
 //! Times are RFC 3339 strings, as in the REST API.
 
@@ -66,18 +66,24 @@ pub async fn router(state: AppState) -> Result<axum::Router, String> {
             health.clear_service_status(name).await;
         }
     });
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| format!("gRPC reflection: {e}"))?;
+    // v1, and v1alpha for the clients that still speak only it (Python's
+    // grpcio-reflection, older grpcurl).
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1().map_err(|e| format!("gRPC reflection: {e}"))?;
+    let reflection_v1alpha =
+        reflection().build_v1alpha().map_err(|e| format!("gRPC reflection: {e}"))?;
     let routes = tonic::service::Routes::new(
         JobServiceServer::new(api.clone()).max_decoding_message_size(max),
     )
     .add_service(BackendServiceServer::new(api.clone()).max_decoding_message_size(max))
     .add_service(UsageServiceServer::new(api).max_decoding_message_size(max))
     .add_service(health_service)
-    .add_service(reflection)
+    .add_service(reflection_v1)
+    .add_service(reflection_v1alpha)
     .prepare();
     let body_timeout = std::time::Duration::from_secs(state.config.body_read_timeout_s.max(1));
     Ok(routes
