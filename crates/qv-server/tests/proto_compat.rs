@@ -239,10 +239,12 @@ fn the_lint_finds_each_breaking_change() {
         f(&mut new);
         breaking_changes(&base, &new)
     };
-    let file = |fds: &mut FileDescriptorSet, name: &str| -> usize {
+    fn file(fds: &FileDescriptorSet, name: &str) -> usize {
         fds.file.iter().position(|f| f.name() == name).expect(name)
-    };
-    let jobs = |fds: &mut FileDescriptorSet| file(fds, "quantumvibe/v1/jobs.proto");
+    }
+    fn jobs(fds: &FileDescriptorSet) -> usize {
+        file(fds, "quantumvibe/v1/jobs.proto")
+    }
     fn message<'a>(
         fds: &'a mut FileDescriptorSet,
         i: usize,
@@ -250,7 +252,8 @@ fn the_lint_finds_each_breaking_change() {
     ) -> &'a mut DescriptorProto {
         fds.file[i].message_type.iter_mut().find(|m| m.name() == name).expect(name)
     }
-    let cases: Vec<(&str, Box<dyn Fn(&mut FileDescriptorSet)>)> = vec![
+    type Change = Box<dyn Fn(&mut FileDescriptorSet)>;
+    let cases: Vec<(&str, Change)> = vec![
         (
             "field .quantumvibe.v1.Job.name = 3 removed",
             Box::new(|f| {
@@ -346,7 +349,7 @@ fn the_lint_finds_each_breaking_change() {
     }
     // An added field is compatible, but makes a committed set stale.
     let mut added = base.clone();
-    let i = jobs(&mut added);
+    let i = jobs(&added);
     let mut extra = message(&mut added, i, "Job").field[0].clone();
     extra.name = Some("added".into());
     extra.number = Some(99);
