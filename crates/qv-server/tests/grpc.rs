@@ -196,6 +196,10 @@ async fn flow_bell_watch_and_result(db: Db) {
         .expect("backends")
         .into_inner();
     assert!(list.backends.iter().any(|b| b.name == "statevector" && b.max_qubits > 0), "{list:?}");
+
+    // gRPC calls are in the HTTP metrics under their service's route template.
+    let metrics = srv.http.get(srv.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"route="/quantumvibe.v1.JobService/{*rest}""#), "{metrics}");
     srv.stop().await;
 }
 
