@@ -88,8 +88,20 @@ pub async fn router(state: AppState) -> Result<axum::Router, String> {
     let body_timeout = std::time::Duration::from_secs(state.config.body_read_timeout_s.max(1));
     Ok(routes
         .into_axum_router()
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_status))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), crate::api::observe)))
+}
+
+/// A panicking handler answers INTERNAL (the panic is logged) rather than
+/// taking down the connection and every other stream on it.
+fn panic_status(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    status(ServiceError::internal(format!("gRPC handler panicked: {detail}"))).into_http()
 }
 
 /// The fully qualified names of our services (health reports each).
