@@ -426,9 +426,9 @@ async fn health_serves_until_shutdown_and_reflection_lists_the_services() {
         .unwrap();
 }
 
-/// HTTP/2 on the REST port keeps the per-connection bounds: an idle
-/// HTTP/2 connection is closed after `header_read_timeout_s` like an idle
-/// HTTP/1.1 one, and REST answers over h2c too.
+/// HTTP/2 on the REST port keeps the per-connection bounds: at most 100
+/// streams and 16 KiB of headers, and an idle HTTP/2 connection is closed
+/// after `header_read_timeout_s` like an idle HTTP/1.1 one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_http2_connections_are_closed() {
     let srv = TestServer::start_with(Db::Sqlite, |c| c.header_read_timeout_s = 1).await;
@@ -440,6 +440,18 @@ async fn idle_http2_connections_are_closed() {
     let mut raw = tokio::net::TcpStream::connect(srv.server.as_ref().unwrap().addr).await.unwrap();
     raw.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.unwrap();
     raw.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap(); // empty SETTINGS
+                                                                // The server's first frame: SETTINGS bounding streams and headers per connection.
+    let mut head = [0u8; 9];
+    raw.read_exact(&mut head).await.unwrap();
+    assert_eq!(head[3], 4, "a SETTINGS frame first: {head:?}");
+    let mut payload = vec![0u8; usize::from(head[1]) << 8 | usize::from(head[2])];
+    raw.read_exact(&mut payload).await.unwrap();
+    let settings: std::collections::HashMap<u16, u32> = payload
+        .chunks(6)
+        .map(|c| (u16::from_be_bytes([c[0], c[1]]), u32::from_be_bytes([c[2], c[3], c[4], c[5]])))
+        .collect();
+    assert_eq!(settings.get(&3), Some(&100), "MAX_CONCURRENT_STREAMS: {settings:?}");
+    assert_eq!(settings.get(&6), Some(&16384), "MAX_HEADER_LIST_SIZE: {settings:?}");
     let closed = tokio::time::timeout(Duration::from_secs(10), async {
         let mut buf = [0u8; 1024];
         loop {
