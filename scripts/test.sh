@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, one command: the Rust workspace tests, then the web
-# app's tests (Vitest and the Playwright end-to-end run) and the API
-# conformance run (schemathesis) when their tools are present. Arguments go to
+# app's tests (Vitest and the Playwright end-to-end run), the Python gRPC
+# client test and the API conformance run (schemathesis) when their tools are
+# present. Arguments go to
 # `cargo test` (e.g. `--locked`).
 #
 # PostgreSQL tests are #[ignore]d unless QV_TEST_DATABASE_URL is set (e.g.
@@ -31,6 +32,12 @@ if command -v npm >/dev/null 2>&1; then
   scripts/web-test.sh
 else
   echo "skipping the web app tests: npm (Node.js 20+) not found" >&2
+fi
+
+if command -v python3 >/dev/null 2>&1; then
+  scripts/grpc-test.sh
+else
+  echo "skipping the gRPC Python client test: python3 not found" >&2
 fi
 
 if command -v python3 >/dev/null 2>&1; then

@@ -2,6 +2,10 @@
 //! as a generated table of `(path, content type, bytes)`. When the app was
 //! not built the table is empty and the server answers a page that says how
 //! to build it, so `cargo build` works on machines without npm.
+//!
+//! Also generates the gRPC messages and services of `proto/quantumvibe/v1`
+//! with protox (a protobuf compiler in Rust, so no system `protoc`) and
+//! tonic-prost-build, and writes the descriptor set served by reflection.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -41,6 +45,31 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The protos, relative to `proto/` at the repository root.
+const PROTOS: [&str; 3] =
+    ["quantumvibe/v1/jobs.proto", "quantumvibe/v1/backends.proto", "quantumvibe/v1/usage.proto"];
+
+fn protos(manifest: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let root = manifest.join("../../proto");
+    for f in PROTOS {
+        println!("cargo:rerun-if-changed={}", root.join(f).display());
+    }
+    let fds = protox::Compiler::new([&root])?
+        .include_imports(true)
+        .include_source_info(true)
+        .open_files(PROTOS)?
+        .file_descriptor_set();
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out.join("quantumvibe_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
+    tonic_prost_build::configure()
+        .build_server(true)
+        // Clients over any tonic service: callers bring their own channel.
+        .build_client(true)
+        .build_transport(false)
+        .compile_fds(fds)?;
+    Ok(())
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=QV_WEB_DIST");
@@ -76,4 +105,7 @@ fn main() {
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("web_assets.rs");
     std::fs::write(out, code).expect("write web_assets.rs");
+    if let Err(e) = protos(&manifest) {
+        panic!("generating the gRPC code from proto/: {e}");
+    }
 }

@@ -15,6 +15,7 @@
 //! simulator), [`events`] (job status changes to WebSocket subscribers),
 //! [`metrics`] (Prometheus), [`api`] (routes, middleware, OpenAPI),
 //! [`graphql`] (the GraphQL transport over the services),
+//! [`grpc`] (the gRPC API `quantumvibe.v1` on the same port),
 //! [`listener`] (connection caps and timeouts), and [`server`] (assembly
 //! and graceful shutdown).
 
@@ -24,6 +25,7 @@ pub mod config;
 pub mod events;
 pub mod exec;
 pub mod graphql;
+pub mod grpc;
 pub mod jobs;
 pub mod listener;
 pub mod metrics;

@@ -10,26 +10,37 @@
 //! the socket itself ([`Guarded`]), so a connection upgraded to a WebSocket
 //! still counts until its socket closes.
 //!
-//! Connections speak HTTP/1.1 (hyper) with a header read timeout that also
+//! Connections speak HTTP/1.1 or, when they open with the HTTP/2 preface
+//! (h2c with prior knowledge, as gRPC clients do in plaintext), HTTP/2. The
+//! protocol is told from the first bytes, which must arrive within
+//! `header_read_timeout_s`. HTTP/1.1 has a header read timeout that also
 //! bounds idle keep-alive (a client must start and finish each request's
 //! headers within `header_read_timeout_s`), request headers capped at
-//! [`MAX_HEADER_BYTES`], and upgrades for the event stream. Request bodies
-//! are bounded in time by a middleware layer (`body_read_timeout_s`, see
-//! [`crate::api::with_middleware`]). On shutdown each connection finishes
-//! its in-flight request and closes.
+//! [`MAX_HEADER_BYTES`], and upgrades for the event stream. HTTP/2 has at
+//! most [`H2_MAX_STREAMS`] concurrent streams per connection, the same
+//! header cap, keep-alive pings that drop dead peers, and closes (GOAWAY)
+//! once no stream has been open for `header_read_timeout_s`, so an idle
+//! HTTP/2 connection holds its place under the caps no longer than an idle
+//! HTTP/1.1 one. Requests whose content type is `application/grpc*` go to
+//! the gRPC routes ([`crate::grpc`]), the rest to the REST app. Request
+//! bodies are bounded in time by a middleware layer (`body_read_timeout_s`,
+//! see [`crate::api::with_middleware`]). On shutdown each connection
+//! finishes its in-flight requests and closes.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
@@ -43,6 +54,20 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// Most headers in one request.
 const MAX_HEADERS: usize = 64;
+
+/// Most concurrent HTTP/2 streams (requests) on one connection: the
+/// connection caps would mean little if one connection could carry any
+/// number of requests at once.
+pub const H2_MAX_STREAMS: u32 = 100;
+
+/// How often an HTTP/2 connection is pinged, and how long a ping may go
+/// unanswered before the connection is dropped (a dead peer of a long
+/// `WatchJob` stream would otherwise hold its place forever).
+const H2_KEEP_ALIVE: Duration = Duration::from_secs(30);
+const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The client connection preface of HTTP/2.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// File descriptors kept free of client connections (database pool, data
 /// files, the listener, logs).
@@ -217,6 +242,7 @@ impl AsyncWrite for Guarded {
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    grpc: Option<Router>,
     limits: Arc<ConnLimits>,
     metrics: Arc<Metrics>,
     mut shutdown: watch::Receiver<bool>,
@@ -248,7 +274,8 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let io = Guarded { stream, _permit: permit, _slot: slot };
-        tokio::spawn(serve_connection(io, addr, app.clone(), limits.clone(), shutdown.clone()));
+        let routes = Routes { rest: app.clone(), grpc: grpc.clone() };
+        tokio::spawn(serve_connection(io, addr, routes, limits.clone(), shutdown.clone()));
     }
     drop(listener);
     // Every permit back: each connection (and WebSocket) has closed.
@@ -262,17 +289,141 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|v| *v).await.map(|_| ());
 }
 
+/// Where a connection's requests go.
+#[derive(Clone, Debug)]
+struct Routes {
+    rest: Router,
+    grpc: Option<Router>,
+}
+
+/// Which protocol a connection speaks, from its first bytes (peeked, so
+/// they are still there for hyper); `None` when the client closed or sent
+/// nothing in time.
+async fn detect_h2(stream: &TcpStream, within: Duration) -> Option<bool> {
+    let peek = async {
+        let mut buf = [0u8; 24];
+        loop {
+            let n = stream.peek(&mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            if buf[..n] != H2_PREFACE[..n] {
+                return Some(false);
+            }
+            if n == H2_PREFACE.len() {
+                return Some(true);
+            }
+            // A preface split over segments: wait for the rest.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(within, peek).await.ok().flatten()
+}
+
+/// Requests in flight on one HTTP/2 connection (a response counts until
+/// its body is done or dropped) and when the last one ended.
+#[derive(Debug)]
+struct Activity {
+    open: AtomicUsize,
+    idle_since: Mutex<tokio::time::Instant>,
+}
+
+/// Counts one request in [`Activity`] while it lives.
+#[derive(Debug)]
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn new(activity: &Arc<Activity>) -> InFlight {
+        activity.open.fetch_add(1, Ordering::SeqCst);
+        InFlight(activity.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        *self.0.idle_since.lock().unwrap_or_else(|e| e.into_inner()) = tokio::time::Instant::now();
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 async fn serve_connection(
     io: Guarded,
     addr: SocketAddr,
-    app: Router,
+    routes: Routes,
     limits: Arc<ConnLimits>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let Some(h2) = detect_h2(&io.stream, limits.header_timeout).await else {
+        return;
+    };
+    let activity = Arc::new(Activity {
+        open: AtomicUsize::new(0),
+        idle_since: Mutex::new(tokio::time::Instant::now()),
+    });
+    let tracked = activity.clone();
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(addr));
-        app.clone().oneshot(req.map(axum::body::Body::new))
+        let app = match &routes.grpc {
+            Some(grpc) if crate::grpc::is_grpc(&req) => grpc.clone(),
+            _ => routes.rest.clone(),
+        };
+        let guard = h2.then(|| InFlight::new(&tracked));
+        let response = app.oneshot(req.map(axum::body::Body::new));
+        async move {
+            let response = response.await?;
+            // The guard lives as long as the response body (a stream may be long).
+            Ok::<_, std::convert::Infallible>(match guard {
+                None => response,
+                Some(guard) => response.map(|body| {
+                    axum::body::Body::new(body.map_frame(move |f| {
+                        let _ = &guard;
+                        f
+                    }))
+                }),
+            })
+        }
     });
+    if h2 {
+        let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        builder
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(H2_MAX_STREAMS)
+            .max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX))
+            .keep_alive_interval(Some(H2_KEEP_ALIVE))
+            .keep_alive_timeout(H2_KEEP_ALIVE_TIMEOUT);
+        let conn = builder.serve_connection(TokioIo::new(io), service);
+        tokio::pin!(conn);
+        let idle = limits.header_timeout;
+        let mut tick = tokio::time::interval(idle / 4);
+        // Until the connection ends by itself (return), shutdown, or idleness.
+        let idle_close = loop {
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::debug!(error = %e, client = %addr, "connection ended with an error");
+                    }
+                    return;
+                }
+                _ = stopped(&mut shutdown) => break false,
+                _ = tick.tick() => {
+                    let since = *activity.idle_since.lock().unwrap_or_else(|e| e.into_inner());
+                    if activity.open.load(Ordering::SeqCst) == 0 && since.elapsed() >= idle {
+                        break true;
+                    }
+                }
+            }
+        };
+        // GOAWAY: open streams finish, no new ones start. hyper closes once
+        // the peer acknowledges a ping; an idle peer that never does is
+        // dropped after another `idle`.
+        conn.as_mut().graceful_shutdown();
+        if idle_close {
+            let _ = tokio::time::timeout(idle, conn).await;
+        } else {
+            let _ = conn.await;
+        }
+        return;
+    }
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())

@@ -1,4 +1,4 @@
-//! Assembly: store, services, workers, HTTP listener, graceful shutdown.
+//! Assembly: store, services, workers, HTTP listener (REST and gRPC), graceful shutdown.
 //!
 //! Start order: data directory, store (migrations), auth (server key), job
 //! service, workers (unless the role is `api`), the PostgreSQL event relay,
@@ -200,6 +200,7 @@ impl Server {
                     metrics,
                     shutdown: shutdown_rx.clone(),
                 };
+                let grpc = crate::grpc::router(state.clone()).await.map_err(start_err)?;
                 let app = api::router(state);
                 let fd_limit = crate::listener::raise_fd_limit();
                 let limits = Arc::new(ConnLimits::new(&config, fd_limit));
@@ -211,6 +212,7 @@ impl Server {
                 let http = tokio::spawn(crate::listener::serve(
                     listener,
                     app,
+                    Some(grpc),
                     limits,
                     metrics_for_http,
                     shutdown_rx.clone(),

@@ -170,8 +170,12 @@ fn request_id(req: &Request) -> String {
         .unwrap_or_else(crate::model::new_id)
 }
 
-/// Request id, access log and HTTP metrics.
-async fn observe(State(metrics): State<Arc<Metrics>>, mut req: Request, next: Next) -> Response {
+/// Request id, access log and HTTP metrics (the gRPC routes use it too).
+pub(crate) async fn observe(
+    State(metrics): State<Arc<Metrics>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
     let id = request_id(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
