@@ -267,8 +267,7 @@ async fn run_surface(o: &Opts, surface: Surface, completions: &Completions) -> F
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
     let last = done.iter().max().copied().unwrap_or(t0);
-    let mut submit_ms: Vec<u64> =
-        submitted.iter().map(|(_, _, d)| d.as_micros() as u64).collect();
+    let mut submit_ms: Vec<u64> = submitted.iter().map(|(_, _, d)| d.as_micros() as u64).collect();
     let mut e2e_ms: Vec<u64> = submitted
         .iter()
         .zip(&done)

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Db, Session, TestServer};
+use common::{long_circuit, Db, Session, TestServer};
 use futures_util::StreamExt;
 use pb::backend_service_client::BackendServiceClient;
 use pb::job_service_client::JobServiceClient;
@@ -17,29 +17,6 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
 const BELL: &str = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
-
-/// A circuit that runs for many seconds (as in tests/jobs.rs): nested gate
-/// definitions expand to 200 layers on 22 qubits.
-fn long_circuit() -> String {
-    let n = 22;
-    let args: Vec<String> = (0..n).map(|q| format!("a{q}")).collect();
-    let params = args.join(",");
-    let mut s = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
-    let mut body: String = args.iter().map(|a| format!("rx(0.3) {a}; t {a}; ")).collect();
-    for q in 0..n - 1 {
-        body.push_str(&format!("cx a{q},a{}; ", q + 1));
-    }
-    s.push_str(&format!("gate layer1 {params} {{ {body}}}\n"));
-    let call = format!("layer1 {params}; ");
-    s.push_str(&format!("gate layer10 {params} {{ {}}}\n", call.repeat(10)));
-    let qs: Vec<String> = (0..n).map(|q| format!("q[{q}]")).collect();
-    s.push_str(&format!("qreg q[{n}];\ncreg c[{n}];\n"));
-    for _ in 0..20 {
-        s.push_str(&format!("layer10 {};\n", qs.join(",")));
-    }
-    s.push_str("measure q -> c;\n");
-    s
-}
 
 async fn channel(srv: &TestServer) -> Channel {
     tonic::transport::Endpoint::from_shared(srv.base.clone())

@@ -183,7 +183,6 @@ async fn quota_flow(db: Db) {
     srv.stop().await;
 }
 
-
 /// Stored results count against their owner: a result that would go over
 /// `max_result_bytes_per_user` fails its job; deleting a job frees space.
 async fn result_quota_flow(db: Db) {

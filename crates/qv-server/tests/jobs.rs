@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 
 const BELL: &str = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
 
-
 fn bell(shots: u64) -> Value {
     json!({"program": {"format": "qasm2", "source": BELL}, "shots": shots})
 }

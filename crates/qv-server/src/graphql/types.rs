@@ -99,9 +99,9 @@ pub struct Backend {
     pub kind: String,
     pub description: String,
     pub max_qubits: i32,
-    /// Always `online`.
+    /// `online` while a worker pool that runs it has a fresh heartbeat, else `offline`.
     pub status: String,
-    /// Jobs waiting (all backends share one queue).
+    /// Queued jobs that asked for this backend.
     pub queue_depth: i32,
 }
 
