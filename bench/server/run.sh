@@ -11,6 +11,9 @@
 # Usage: bench/server/run.sh [--jobs 20000] [--concurrency 32] [--shots 100]
 #        [--backend auto] [--get-rate 1000] [--get-seconds 15] [--workers 0] [--database-url URL]
 #        [--skip-throughput] [--skip-get]
+#        bench/server/run.sh --surfaces [--jobs 3000] [--concurrency 32] [--rounds 2]
+#   --surfaces compares REST, GraphQL and gRPC submission in one run instead
+#   (crates/qv-server/examples/surfaces.rs).
 # The load generator runs on the same machine as the server: both share the cores.
 set -euo pipefail
 
@@ -25,6 +28,8 @@ GET_SECONDS=15
 WORKERS=0
 DATABASE_URL=""
 EXTRA=()
+SURFACES=0
+ROUNDS=2
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --jobs) JOBS=$2; shift 2 ;;
@@ -36,7 +41,9 @@ while [[ $# -gt 0 ]]; do
     --database-url) DATABASE_URL=$2; shift 2 ;;
     --backend) EXTRA+=(--backend "$2"); shift 2 ;;
     --skip-throughput|--skip-get) EXTRA+=("$1"); shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --surfaces) SURFACES=1; shift ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -47,9 +54,10 @@ done
 
 echo "building qv and the load generator (release)..." >&2
 cargo build --release -q -p qv-cli --bin qv
-cargo build --release -q -p qv-server --example loadgen
+cargo build --release -q -p qv-server --example loadgen --example surfaces
 QV="$ROOT/target/release/qv"
 LOADGEN="$ROOT/target/release/examples/loadgen"
+SURFACES_BIN="$ROOT/target/release/examples/surfaces"
 
 DATA=$(mktemp -d)
 SERVER_PID=""
@@ -107,9 +115,14 @@ KEY=$(curl -sf -X POST "$URL/api/v1/api-keys" -H 'content-type: application/json
 echo "server: $URL, $DB_LABEL, workers ${WORKERS/#0/one per core}, $(nproc) cores" >&2
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "database: $DB_LABEL"
-QV_API_KEY="$KEY" "$LOADGEN" --url "$URL" --jobs "$JOBS" --concurrency "$CONCURRENCY" \
-  --shots "$SHOTS" --get-rate "$GET_RATE" --get-seconds "$GET_SECONDS" \
-  --server-pid "$SERVER_PID" "${EXTRA[@]}"
+if [[ "$SURFACES" == 1 ]]; then
+  QV_API_KEY="$KEY" "$SURFACES_BIN" --url "$URL" --jobs "$JOBS" --concurrency "$CONCURRENCY" \
+    --shots "$SHOTS" --rounds "$ROUNDS"
+else
+  QV_API_KEY="$KEY" "$LOADGEN" --url "$URL" --jobs "$JOBS" --concurrency "$CONCURRENCY" \
+    --shots "$SHOTS" --get-rate "$GET_RATE" --get-seconds "$GET_SECONDS" \
+    --server-pid "$SERVER_PID" "${EXTRA[@]}"
+fi
 
 if grep -q '"level":"ERROR"' "$DATA/server.log"; then
   echo "server logged errors:" >&2

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use qv_server::grpc::pb;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -333,15 +334,31 @@ async fn main() {
     }
 }
 
-/// A gRPC client of `quantumvibe.v1.JobService`.
-struct GrpcClient {}
+/// A gRPC client of `quantumvibe.v1.JobService` (one HTTP/2 connection).
+struct GrpcClient {
+    jobs: pb::job_service_client::JobServiceClient<tonic::transport::Channel>,
+    auth: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
+}
 
 impl GrpcClient {
-    async fn connect(_o: &Opts) -> Result<GrpcClient, String> {
-        Err("gRPC client not built yet".into())
+    async fn connect(o: &Opts) -> Result<GrpcClient, String> {
+        let channel = tonic::transport::Endpoint::from_shared(o.url.clone())
+            .map_err(|e| e.to_string())?
+            .connect()
+            .await
+            .map_err(|e| format!("gRPC connect: {e}"))?;
+        let auth = format!("Bearer {}", o.api_key).parse().map_err(|_| "bad key".to_string())?;
+        Ok(GrpcClient { jobs: pb::job_service_client::JobServiceClient::new(channel), auth })
     }
 
-    async fn submit(&mut self, _o: &Opts) -> Result<String, String> {
-        Err("gRPC client not built yet".into())
+    async fn submit(&mut self, o: &Opts) -> Result<String, String> {
+        let mut req = tonic::Request::new(pb::SubmitJobRequest {
+            program: Some(pb::Program { format: "qasm2".into(), source: BELL.into() }),
+            shots: Some(o.shots),
+            ..Default::default()
+        });
+        req.metadata_mut().insert("authorization", self.auth.clone());
+        let r = self.jobs.submit_job(req).await.map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
+        Ok(r.into_inner().id)
     }
 }
