@@ -358,7 +358,11 @@ impl GrpcClient {
             ..Default::default()
         });
         req.metadata_mut().insert("authorization", self.auth.clone());
-        let r = self.jobs.submit_job(req).await.map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
+        let r = self
+            .jobs
+            .submit_job(req)
+            .await
+            .map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
         Ok(r.into_inner().id)
     }
 }
