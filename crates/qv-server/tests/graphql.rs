@@ -9,35 +9,13 @@ mod common;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{Api, Db, TestServer};
+use common::{long_circuit, Api, Db, TestServer};
 use futures_util::{SinkExt, StreamExt};
 use qv_server::config::ServerRole;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 const BELL: &str = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n";
-
-/// Runs for many seconds with a short source (see tests/jobs.rs).
-fn long_circuit() -> String {
-    let n = 22;
-    let args: Vec<String> = (0..n).map(|q| format!("a{q}")).collect();
-    let params = args.join(",");
-    let mut s = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
-    let mut body: String = args.iter().map(|a| format!("rx(0.3) {a}; t {a}; ")).collect();
-    for q in 0..n - 1 {
-        body.push_str(&format!("cx a{q},a{}; ", q + 1));
-    }
-    s.push_str(&format!("gate layer1 {params} {{ {body}}}\n"));
-    let call = format!("layer1 {params}; ");
-    s.push_str(&format!("gate layer10 {params} {{ {}}}\n", call.repeat(10)));
-    let qs: Vec<String> = (0..n).map(|q| format!("q[{q}]")).collect();
-    s.push_str(&format!("qreg q[{n}];\ncreg c[{n}];\n"));
-    for _ in 0..20 {
-        s.push_str(&format!("layer10 {};\n", qs.join(",")));
-    }
-    s.push_str("measure q -> c;\n");
-    s
-}
 
 /// GraphQL calls of one caller (`token` empty: none).
 struct Gql<'a> {

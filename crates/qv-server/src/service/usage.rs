@@ -6,9 +6,7 @@ use utoipa::ToSchema;
 
 use super::{Principal, Scope, ServiceError};
 use crate::model::now_ms;
-use crate::store::Store;
-
-const DAY_MS: i64 = 86_400_000;
+use crate::store::{Store, DAY_MS};
 
 /// Longest period one report covers.
 pub const MAX_USAGE_DAYS: i64 = 366;

@@ -182,11 +182,6 @@ impl JobWatch {
         })
     }
 
-    /// The user whose jobs are watched.
-    pub fn user_id(&self) -> &str {
-        &self.user_id
-    }
-
     /// Why the stream must close now (`None`: the credential still holds,
     /// or the check could not be made, which is no reason to drop a client).
     async fn refused(&self) -> Option<String> {

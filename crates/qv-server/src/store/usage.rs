@@ -13,7 +13,8 @@ pub struct UsageRow {
     pub simulated_seconds: f64,
 }
 
-const DAY_MS: i64 = 86_400_000;
+/// Milliseconds in a day (usage is reported per UTC day).
+pub const DAY_MS: i64 = 86_400_000;
 
 impl Store {
     /// Usage per UTC day and backend of `user_id` (every user's when
